@@ -1,7 +1,11 @@
 // Reaps any test-bed process a crashed or aborted suite left behind (each runs in its own group).
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDir } from './managed-process.js';
+
+// Jest loads global hooks without its module mapper, so this file imports no sibling .ts module;
+// the directory rule is the one in managed-process.ts runDir().
+const runDir = (): string => process.env.AMPHI_RUN_DIR ?? join(tmpdir(), 'amphi-testbed');
 
 export default function globalTeardown(): void {
   const pidDir = join(runDir(), 'pids');

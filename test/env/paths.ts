@@ -9,7 +9,8 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..'
 /** Same rule as scripts/cache-dir.sh. */
 export function cacheDir(): string {
   return (
-    process.env.AMPHI_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'amphi')
+    process.env.AMPHI_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'amphi')
   );
 }
 

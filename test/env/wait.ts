@@ -28,7 +28,9 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new TestBedError(`timed out after ${options.timeoutMs} ms waiting for ${options.what}${cause}`);
+      throw new TestBedError(
+        `timed out after ${options.timeoutMs} ms waiting for ${options.what}${cause}`,
+      );
     }
     await sleep(options.intervalMs ?? 100);
   }

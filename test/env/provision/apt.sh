@@ -16,6 +16,13 @@ fi
 echo "amphi: installing Debian packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 lock=(-o DPkg::Lock::Timeout=600)
-$sudo apt-get "${lock[@]}" update -qq || { echo "amphi: apt-get update failed: is Debian's package mirror reachable?" >&2; exit 1; }
+# DPkg::Lock::Timeout does not cover the lists lock of `apt-get update` (apt 2.6): retry while a
+# concurrent apt-get holds it.
+for attempt in $(seq 60); do
+  if out="$($sudo apt-get "${lock[@]}" update -qq 2>&1)"; then break; fi
+  if [ "$attempt" -lt 60 ] && grep -q 'Could not get lock' <<<"$out"; then sleep 10; continue; fi
+  echo "$out" >&2
+  echo "amphi: apt-get update failed: is Debian's package mirror reachable?" >&2; exit 1
+done
 $sudo apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
   || { echo "amphi: apt-get install failed for: ${missing[*]}" >&2; exit 1; }

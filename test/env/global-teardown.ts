@@ -7,9 +7,35 @@ import { join } from 'node:path';
 // the directory rule is the one in managed-process.ts runDir().
 const runDir = (): string => process.env.AMPHI_RUN_DIR ?? join(tmpdir(), 'amphi-testbed');
 
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parent of a live process; undefined when it is gone or a zombie. */
+function parentPid(pid: number): number | undefined {
+  // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ')'.
+  const stat = readOrUndefined(`/proc/${pid}/stat`);
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (!fields || fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  return Number(fields[1]);
+}
+
+/** A process started by this jest run (in band or by one of its workers), or by a run that died. */
+function ownedByUsOrOrphaned(owner: number): boolean {
+  if (!Number.isInteger(owner) || owner <= 1) return true; // unknown owner: treat as leftover
+  if (owner === process.pid) return true;
+  const ownerParent = parentPid(owner);
+  if (ownerParent === undefined) return true; // owner is gone
+  return ownerParent === process.pid;
+}
+
 export default function globalTeardown(): void {
   const pidDir = join(runDir(), 'pids');
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync(pidDir);
   } catch {
@@ -17,17 +43,13 @@ export default function globalTeardown(): void {
   }
   for (const entry of entries) {
     const pid = Number(entry);
-    const recorded = readFileSync(join(pidDir, entry), 'utf8').trim();
+    const [recorded = '', owner = ''] = (readOrUndefined(join(pidDir, entry)) ?? '').split('\n');
+    if (!ownedByUsOrOrphaned(Number(owner))) continue; // a concurrent run's live process
     rmSync(join(pidDir, entry), { force: true });
     if (!Number.isInteger(pid) || pid <= 1) continue;
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-    } catch {
-      continue; // gone already
-    }
-    // Only our process: the pid may have been reused.
-    if (cmdline !== recorded) continue;
+    const cmdline = readOrUndefined(`/proc/${pid}/cmdline`)?.split('\0')[0];
+    // Only our process: it may be gone, or its pid may have been reused.
+    if (cmdline === undefined || cmdline !== recorded.trim()) continue;
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import globalTeardown from './global-teardown.js';
@@ -83,5 +84,37 @@ describe('ManagedProcess', () => {
     expect(alive(pid)).toBe(true);
     globalTeardown();
     await waitFor(() => !alive(pid), { what: 'leftover to be reaped', timeoutMs: 5_000 });
+  });
+
+  test("the global teardown leaves a concurrent run's live processes alone", async () => {
+    useTempRunDir();
+    const proc = new ManagedProcess({ name: 'other-run', command: 'sleep', args: ['60'] });
+    const pid = proc.pid!;
+    // Pretend another, still running jest owns it: a live process that is not our child.
+    const foreignOwner = Number(
+      execFileSync('sh', ['-c', 'sleep 60 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' }),
+    );
+    try {
+      writeFileSync(join(dir, 'pids', String(pid)), `sleep\n${foreignOwner}\n`);
+      globalTeardown();
+      expect(alive(pid)).toBe(true);
+      expect(readdirSync(join(dir, 'pids'))).toEqual([String(pid)]);
+      // Once that owner is gone, the process is a leftover like any other.
+      process.kill(foreignOwner, 'SIGKILL');
+      await waitFor(
+        () => {
+          globalTeardown();
+          return !alive(pid);
+        },
+        { what: 'orphan to be reaped', timeoutMs: 5_000 },
+      );
+    } finally {
+      await proc.kill();
+      try {
+        process.kill(foreignOwner, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
   });
 });

@@ -60,7 +60,8 @@ export class ManagedProcess {
     const pidDir = join(runDir(), 'pids');
     mkdirSync(pidDir, { recursive: true });
     this.#pidFile = join(pidDir, String(this.#child.pid ?? `failed-${options.name}`));
-    if (this.#child.pid) writeFileSync(this.#pidFile, `${options.command}\n`);
+    // The owner pid lets a teardown tell our leftovers from a concurrent run's live processes.
+    if (this.#child.pid) writeFileSync(this.#pidFile, `${options.command}\n${process.pid}\n`);
   }
 
   spawnError: Error | undefined;

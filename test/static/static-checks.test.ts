@@ -27,7 +27,11 @@ describe('static checks', () => {
   }, 300_000);
 
   test('prettier finds every file formatted', () => {
-    const { status, output } = run('prettier/bin/prettier.cjs', ['--check', '.', '--log-level=warn']);
+    const { status, output } = run('prettier/bin/prettier.cjs', [
+      '--check',
+      '.',
+      '--log-level=warn',
+    ]);
     expect(output.trim()).toBe('');
     expect(status).toBe(0);
   }, 120_000);

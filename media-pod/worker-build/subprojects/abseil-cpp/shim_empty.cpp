@@ -1,0 +1,4 @@
+// An empty translation unit: shim static libraries need one source.
+namespace {
+[[maybe_unused]] int amphi_shim_empty_translation_unit;
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Apache Cassandra server jars from Maven Central (cassandra-all + runtime dependencies) into
-# $AMPHI_CACHE/cassandra-<ver>/lib, plus a check for the JDK 17 that runs them.
-# Idempotent: a warm cache is a stamp check. test/env/cassandra.ts starts the server from there.
+# $AMPHI_CACHE/cassandra-<ver>/lib, a check for the Java 17 that runs them, and a class-data-sharing
+# archive for that JVM (cds/, made by one training start). Idempotent: warm, it is two stamp checks.
+# test/env/cassandra.ts starts the server from there.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -10,57 +11,73 @@ root="$(cd "$here/../../.." && pwd)"
 ver="$CASSANDRA_VERSION"
 dest="$AMPHI_CACHE/cassandra-$ver"
 
-# Prints the path of a Java 17 `java` (Cassandra 5.0 supports 11 and 17; the test bed uses 17).
+# Sets java17 (path of a Java 17 `java`; Cassandra 5.0 runs on 11 or 17, the test bed uses 17) and
+# java17_build (its exact build, which the CDS archive is tied to).
 find_java17() {
-  local candidate
-  for candidate in ${AMPHI_JAVA17:-} ${JAVA_HOME:+$JAVA_HOME/bin/java} /usr/lib/jvm/*17*/bin/java \
+  local candidate settings
+  for candidate in ${AMPHI_JAVA17:-} ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/*17*/bin/java \
     "$(command -v java 2>/dev/null || true)"; do
     [ -n "$candidate" ] && [ -x "$candidate" ] || continue
-    if "$candidate" -XshowSettings:properties -version 2>&1 | grep -qE '^ +java\.specification\.version = 17$'; then
-      echo "$candidate"
+    settings="$("$candidate" -XshowSettings:properties -version 2>&1)" || continue
+    if grep -qE '^ +java\.specification\.version = 17$' <<<"$settings"; then
+      java17="$(readlink -f "$candidate")"
+      java17_build="$(sed -n 's/^ *java\.vm\.version = //p' <<<"$settings")"
       return 0
     fi
   done
   return 1
 }
 
-java17="$(find_java17)" || {
-  echo "amphi: Cassandra $ver needs a Java 17 JDK/JRE and none was found (looked at \$AMPHI_JAVA17," \
-    "\$JAVA_HOME, /usr/lib/jvm/*17*, java on PATH). Install Debian package openjdk-17-jre-headless." >&2
+find_java17 || {
+  echo "amphi: Cassandra $ver needs Java 17 and none was found (looked at \$AMPHI_JAVA17," \
+    "\$JAVA_HOME, /usr/lib/jvm/*17*/bin/java, java on PATH). Install Debian package" \
+    "openjdk-17-jre-headless (or set AMPHI_JAVA17 to a Java 17 java binary)." >&2
   exit 1
 }
 
-if [ -f "$dest/.done" ]; then
-  # Warm: remember which java to use (it may have moved) and stop.
-  [ "$(cat "$dest/java17" 2>/dev/null)" = "$java17" ] || echo "$java17" >"$dest/java17"
-  exit 0
+# 1. The jars.
+if [ ! -f "$dest/.done" ]; then
+  command -v mvn >/dev/null || {
+    echo "amphi: Maven (mvn) is missing; it resolves the Cassandra jars from Maven Central." \
+      "Install Debian package maven." >&2
+    exit 1
+  }
+  tmp="$dest.tmp.$$"
+  trap 'rm -rf "$tmp"' EXIT
+  rm -rf "$tmp" && mkdir -p "$tmp/lib"
+  # Maven runs on the Java 17 found above; its downloads stay in the cache for re-runs.
+  JAVA_HOME="$(dirname "$(dirname "$java17")")" \
+    mvn --batch-mode --quiet --no-transfer-progress \
+    -Dmaven.repo.local="$AMPHI_CACHE/maven-repo" \
+    -f "$root/test/env/cassandra/pom.xml" \
+    -Dcassandra.version="$ver" -Dlib.dir="$tmp/lib" \
+    dependency:copy-dependencies >"$tmp/mvn.log" 2>&1 || {
+    tail -n 40 "$tmp/mvn.log" >&2
+    echo "amphi: resolving org.apache.cassandra:cassandra-all:$ver from Maven Central failed" >&2
+    exit 1
+  }
+  # Sanity: the server jar, the jamm agent and JNA must be there.
+  for jar in "cassandra-all-$ver.jar" 'jamm-*.jar' 'jna-*.jar'; do
+    compgen -G "$tmp/lib/$jar" >/dev/null || { echo "amphi: $jar missing after Maven resolution" >&2; exit 1; }
+  done
+  rm -rf "$dest" && mkdir -p "$dest"
+  mv "$tmp/lib" "$dest/lib"
+  touch "$dest/.done"
 fi
+# Which java test/env/cassandra.ts runs (it may have moved since the jars were fetched).
+[ "$(cat "$dest/java17" 2>/dev/null)" = "$java17" ] || echo "$java17" >"$dest/java17"
 
-command -v mvn >/dev/null || {
-  echo "amphi: Maven (mvn) is missing; it resolves the Cassandra jars from Maven Central." \
-    "Install Debian package maven." >&2
-  exit 1
-}
-
-tmp="$dest.tmp.$$"
-trap 'rm -rf "$tmp"' EXIT
-rm -rf "$tmp" && mkdir -p "$tmp/lib"
-# Maven itself runs on the Java 17 found above; downloads are kept in the cache for re-runs.
-JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$java17")")")" \
-  mvn --batch-mode --quiet --no-transfer-progress \
-  -Dmaven.repo.local="$AMPHI_CACHE/maven-repo" \
-  -f "$root/test/env/cassandra/pom.xml" \
-  -Dcassandra.version="$ver" -Dlib.dir="$tmp/lib" \
-  dependency:copy-dependencies >"$tmp/mvn.log" 2>&1 || {
-  tail -n 40 "$tmp/mvn.log" >&2
-  echo "amphi: resolving org.apache.cassandra:cassandra-all:$ver from Maven Central failed" >&2
-  exit 1
-}
-# Sanity: the server jar, the jamm agent and JNA must be there.
-for jar in "cassandra-all-$ver.jar" 'jamm-*.jar' 'jna-*.jar'; do
-  compgen -G "$tmp/lib/$jar" >/dev/null || { echo "amphi: $jar missing after Maven resolution" >&2; exit 1; }
-done
-rm -rf "$dest" && mkdir -p "$dest"
-mv "$tmp/lib" "$dest/lib"
-echo "$java17" >"$dest/java17"
-touch "$dest/.done"
+# 2. The class-data-sharing archive, valid only for this JVM build and these jars.
+cds_key="$java17 $java17_build"
+if [ "$(cat "$dest/cds/.done" 2>/dev/null)" != "$cds_key" ]; then
+  rm -rf "$dest/cds" && mkdir -p "$dest/cds"
+  [ -x "$root/node_modules/.bin/tsx" ] || { echo "amphi: node_modules is missing (run npm ci first)" >&2; exit 1; }
+  . "$root/scripts/node24.sh"
+  ( cd "$root" && node_modules/.bin/tsx test/env/provision/cassandra-cds.ts "$dest/cds/cassandra.jsa.part" ) || {
+    rm -rf "$dest/cds"
+    echo "amphi: the Cassandra training start for its CDS archive failed (see the log named above)" >&2
+    exit 1
+  }
+  mv "$dest/cds/cassandra.jsa.part" "$dest/cds/cassandra.jsa"
+  echo "$cds_key" >"$dest/cds/.done"
+fi

@@ -1,6 +1,26 @@
 // TypeBox helpers that emit only what a Kubernetes structural schema accepts
 // (no const/anyOf for enums, explicit CEL rules, list-map markers).
-import { Type, type TSchema, type TUnsafe, type SchemaOptions } from '@sinclair/typebox';
+import {
+  Kind,
+  Type,
+  TypeRegistry,
+  type SchemaOptions,
+  type TSchema,
+  type TUnsafe,
+} from '@sinclair/typebox';
+
+// Custom kinds so TypeBox's own checker (Value, TypeCompiler) validates these schemas too; the
+// Kind symbol never reaches the generated YAML (symbols are not serialised).
+if (!TypeRegistry.Has('StringEnum'))
+  TypeRegistry.Set<{ enum: string[] }>(
+    'StringEnum',
+    (schema, value) => typeof value === 'string' && schema.enum.includes(value),
+  );
+if (!TypeRegistry.Has('Opaque'))
+  TypeRegistry.Set(
+    'Opaque',
+    (_schema, value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  );
 
 export interface CelRule {
   rule: string;
@@ -21,7 +41,12 @@ export function StringEnum<const T extends readonly string[]>(
   values: T,
   options: SchemaOptions = {},
 ): TUnsafe<T[number]> {
-  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
+  return Type.Unsafe<T[number]>({
+    ...options,
+    [Kind]: 'StringEnum',
+    type: 'string',
+    enum: [...values],
+  });
 }
 
 /** A field whose value may never change once set. */
@@ -33,6 +58,7 @@ export const immutable = (name: string): CelRule => ({
 /** Free-form Kubernetes objects we pass through (affinity, tolerations, resources). */
 export function Opaque<T>(description: string): TUnsafe<T> {
   return Type.Unsafe<T>({
+    [Kind]: 'Opaque',
     type: 'object',
     description,
     'x-kubernetes-preserve-unknown-fields': true,

@@ -45,9 +45,33 @@ export function toStructural(schema: TSchema): Record<string, unknown> {
         out[key] = walk(value);
       }
     }
+    // The API server validates a default as given, without defaulting inside it: an object's
+    // `default: {}` must carry its fields' defaults or its required fields and CEL rules fail.
+    if (isPlainObject(out.default) && isPlainObject(out.properties)) {
+      out.default = withNestedDefaults(out.default, out.properties);
+    }
     return out;
   };
   return walk(schema) as Record<string, unknown>;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** value with every missing property that has a default filled in, recursively. */
+function withNestedDefaults(
+  value: Record<string, unknown>,
+  properties: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...value };
+  for (const [name, prop] of Object.entries(properties)) {
+    if (!isPlainObject(prop)) continue;
+    if (out[name] === undefined && prop.default !== undefined) out[name] = prop.default;
+    if (isPlainObject(out[name]) && isPlainObject(prop.properties)) {
+      out[name] = withNestedDefaults(out[name], prop.properties);
+    }
+  }
+  return out;
 }
 
 function crd(

@@ -421,7 +421,10 @@ describe('operator: AudioRoom placement on a real API server and Redis', () => {
     draining.draining = true;
     await draining.beat();
     await new Promise((r) => setTimeout(r, 600)); // the operator polls every 250 ms
+    const t0 = Date.now();
     for (const name of ['d1', 'd2', 'd3']) await createRoom(roomManifest(name, ['eu-west']));
+    await waitRoom('d3', (x) => origins(x).length === 1, 'an origin');
+    figures['3 rooms created → all 3 origins in status'] = `${Date.now() - t0} ms`;
     for (const name of ['d1', 'd2', 'd3']) {
       const r = await waitRoom(name, (x) => origins(x).length === 1, 'an origin');
       expect(origins(r)[0]!.node).toBe('eu-west-1');
@@ -531,5 +534,14 @@ describe('operator: AudioRoom placement on a real API server and Redis', () => {
       expect(origins(r)).toHaveLength(1);
       expect(`${origins(r)[0]!.node}/${origins(r)[0]!.worker}`).toBe(where);
     }
+  });
+
+  it('SIGTERM: the leader stops its controllers, releases the lease and exits 0', async () => {
+    const leader = operators[1]!;
+    expect(await leaseHolder()).toBe('op-b');
+    await leader.stop(10_000);
+    expect(leader.exitReason()).toContain('exited with code 0');
+    expect(leader.logTail(40)).toContain('released leader lease');
+    expect(await leaseHolder()).toBe('');
   });
 });

@@ -40,6 +40,7 @@ export class MediaPod {
   #timers: NodeJS.Timeout[] = [];
   #seq = 0;
   #beating = false;
+  #beatAgain = false;
   #rooms = new Map<string, number>();
   #stopping: Promise<void> | undefined;
   /** Resolves when the pod has stopped (drained, or stop() called). */
@@ -266,8 +267,12 @@ export class MediaPod {
   }
 
   async #beat(): Promise<void> {
-    if (this.#beating) return;
+    if (this.#beating) {
+      this.#beatAgain = true; // e.g. the drain flag changed during a beat: report it at once
+      return;
+    }
     this.#beating = true;
+    this.#beatAgain = false;
     try {
       await this.pool.sampleCpu();
       this.#updateGauges();
@@ -279,6 +284,7 @@ export class MediaPod {
     } finally {
       this.#beating = false;
     }
+    if (this.#beatAgain && !this.#stopping) await this.#beat();
   }
 
   async #sampleBytes(): Promise<void> {

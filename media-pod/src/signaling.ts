@@ -177,9 +177,11 @@ export class Session implements ShardMember {
       if (method === 'leave') this.close('left');
     } catch (error) {
       const known = error instanceof SignalingError;
-      const code: SignalingErrorCode = known ? error.code : 'internal';
+      // mediasoup throws TypeError for parameters it rejects: the client's fault, not ours.
+      const invalid = !known && error instanceof TypeError;
+      const code: SignalingErrorCode = known ? error.code : invalid ? 'bad-request' : 'internal';
       const message = known ? error.message : `request failed: ${(error as Error).message}`;
-      if (!known)
+      if (!known && !invalid)
         this.ctx.log.warn({ err: (error as Error).message, user: this.user }, 'request failed');
       this.ctx.metrics.signalingErrors.inc({ code });
       this.#reply({ id, ok: false, error: { code, message } });

@@ -1,0 +1,463 @@
+// The media pod against real components: Redis, mediasoup workers built by the project, a second
+// media pod process, and libwebrtc peers. Assignments are written as the operator writes them, join
+// tokens signed as the control API signs them; listeners on the origin's worker, on another worker
+// of the same pod (pipeToRouter) and on another pod (SRTP pipe transports) decode the speaker's tone.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Redis } from 'ioredis';
+import {
+  NodeRegistry,
+  RoutingTable,
+  roomKeys,
+  signJoinToken,
+  type JoinClaims,
+  type NodeHeartbeat,
+  type ShardAssignmentRecord,
+} from '../../common/src/contract/index.js';
+import type { MediaPodConfig } from '../../media-pod/src/config.js';
+import { loadConfig } from '../../media-pod/src/config.js';
+import type { MediaPod } from '../../media-pod/src/pod.js';
+import { ManagedProcess } from '../env/managed-process.js';
+import { MediaClient, SignalingRequestError } from '../env/media-client.js';
+import { importMediasoup, useProjectMediasoupWorker } from '../env/mediasoup.js';
+import { repoRoot } from '../env/paths.js';
+import { freePort } from '../env/ports.js';
+import { startRedis, type RedisHandle } from '../env/redis.js';
+import { waitFor } from '../env/wait.js';
+
+const SECRET = '0123456789abcdef0123456789abcdef-test';
+const ISSUER = 'amphi-control';
+const ROOM = 'default/town-hall';
+const LOUD_FRAMES = 100; // 1 s of decoded 10 ms frames with energy
+
+function env(
+  node: string,
+  redisUrl: string,
+  ports: { base: number; sig: number; pipe: number },
+  workers: number,
+): Record<string, string> {
+  return {
+    MEDIA_NODE_ID: node,
+    MEDIA_REGION: 'eu-west',
+    MEDIA_ZONE: 'eu-west-a',
+    MEDIA_WORKERS: String(workers),
+    MEDIA_BASE_PORT: String(ports.base),
+    MEDIA_LISTEN_IP: '127.0.0.1',
+    MEDIA_SIGNALING_PORT: String(ports.sig),
+    MEDIA_PIPE_PORT: String(ports.pipe),
+    REDIS_URL: redisUrl,
+    JOIN_TOKEN_SECRET: SECRET,
+    JOIN_TOKEN_ISSUER: ISSUER,
+    MEDIA_COUNTS_INTERVAL_MS: '1000',
+    MEDIA_RESYNC_INTERVAL_MS: '2000',
+    MEDIA_DRAIN_DEADLINE_MS: '60000',
+  };
+}
+
+/** Consecutive worker ports, away from the kernel's ephemeral range. */
+function workerPorts(): number {
+  return 20_000 + Math.floor(Math.random() * 10_000) * 2;
+}
+
+async function code(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    if (error instanceof SignalingRequestError) return error.reply.code;
+    throw error;
+  }
+}
+
+describe('media pod with real workers, Redis and WebRTC peers', () => {
+  let redisServer: RedisHandle;
+  let redis: Redis;
+  let registry: NodeRegistry;
+  let podA: MediaPod;
+  let configA: MediaPodConfig;
+  let podB: ManagedProcess;
+  let urlB: string;
+  const clients: MediaClient[] = [];
+  let speaker: MediaClient;
+  let onOrigin: MediaClient;
+  let otherWorker: MediaClient;
+  let otherPod: MediaClient;
+
+  const token = (
+    claims: Partial<JoinClaims>,
+    opts: { ttlSeconds?: number; now?: number; secret?: string } = {},
+  ) =>
+    signJoinToken(
+      { sub: 'u', room: ROOM, shard: 'o0', node: 'media-a', role: 'listener', ...claims },
+      { alg: 'HS256', secret: new TextEncoder().encode(opts.secret ?? SECRET) },
+      {
+        issuer: ISSUER,
+        ...(opts.ttlSeconds ? { ttlSeconds: opts.ttlSeconds } : {}),
+        ...(opts.now ? { now: opts.now } : {}),
+      },
+    );
+
+  const client = async (url: string): Promise<MediaClient> => {
+    const c = await MediaClient.connect(url);
+    clients.push(c);
+    return c;
+  };
+
+  const heartbeatOf = async (node: string): Promise<NodeHeartbeat | undefined> =>
+    (await registry.live()).nodes.find((n) => n.node === node);
+
+  beforeAll(async () => {
+    redisServer = await startRedis();
+    redis = new Redis(redisServer.url);
+    registry = new NodeRegistry(redis);
+    const workerBin = useProjectMediasoupWorker();
+
+    const portsB = { base: workerPorts(), sig: await freePort(), pipe: await freePort() };
+    urlB = `ws://127.0.0.1:${portsB.sig}/ws`;
+    podB = new ManagedProcess({
+      name: 'media-pod-b',
+      command: process.execPath,
+      args: ['--import', 'tsx', 'media-pod/src/main.ts'],
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        ...env('media-b', redisServer.url, portsB, 1),
+        MEDIASOUP_WORKER_BIN: workerBin,
+      },
+    });
+
+    process.env.LOG_LEVEL ??= 'warn';
+    const mediasoup = await importMediasoup();
+    const { MediaPod } = await import('../../media-pod/src/pod.js');
+    configA = loadConfig(
+      env(
+        'media-a',
+        redisServer.url,
+        { base: workerPorts() + 1, sig: await freePort(), pipe: await freePort() },
+        2,
+      ),
+    );
+    podA = new MediaPod(configA);
+    await podA.start(mediasoup);
+
+    await waitFor(() => heartbeatOf('media-b'), {
+      what: 'media-b heartbeat',
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      abortIf: () => podB.exitReason(),
+    });
+
+    // The operator's decision: origin on media-a worker 0, edges on media-a worker 1 and media-b.
+    const table = new RoutingTable(redis);
+    const base = { region: 'eu-west', listeners: 0, state: 'Pending' as const };
+    const origin = { shard: 'o0', node: 'media-a', worker: 0 };
+    const records: Array<[string, ShardAssignmentRecord]> = [
+      [
+        'media-a',
+        {
+          room: ROOM,
+          shard: { ...base, id: 'o0', role: 'origin', node: 'media-a', worker: 0 },
+          speakerLimit: 10,
+          assignedAt: 1,
+        },
+      ],
+      [
+        'media-a',
+        {
+          room: ROOM,
+          shard: { ...base, id: 'e1', role: 'edge', node: 'media-a', worker: 1, from: 'o0' },
+          origin,
+          speakerLimit: 10,
+          assignedAt: 1,
+        },
+      ],
+      [
+        'media-b',
+        {
+          room: ROOM,
+          shard: { ...base, id: 'e2', role: 'edge', node: 'media-b', worker: 0, from: 'o0' },
+          origin,
+          speakerLimit: 10,
+          assignedAt: 1,
+        },
+      ],
+    ];
+    for (const [node, record] of records) await table.assign(node, record);
+    for (const [node, shard] of [
+      ['media-a', 'o0'],
+      ['media-a', 'e1'],
+      ['media-b', 'e2'],
+    ] as const)
+      await waitFor(
+        async () =>
+          (await heartbeatOf(node))?.shards.find((s) => s.shard === shard && s.state === 'Ready'),
+        {
+          what: `${node} reports ${shard} Ready`,
+          timeoutMs: 60_000,
+          intervalMs: 250,
+          abortIf: () => podB.exitReason(),
+        },
+      );
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await podA?.stop();
+    await podB?.stop();
+    redis?.disconnect();
+    await redisServer?.stop();
+  }, 60_000);
+
+  test('listeners on the same worker, another worker and another pod decode the speaker', async () => {
+    speaker = await client(podA.signalingUrl);
+    const joined = await speaker.join(
+      await token({ sub: 'speaker-1', role: 'speaker', name: 'Ada' }),
+    );
+    expect(joined).toMatchObject({ room: ROOM, shard: 'o0', role: 'speaker' });
+    await speaker.speak();
+
+    onOrigin = await client(podA.signalingUrl);
+    await onOrigin.join(await token({ sub: 'l-origin' }));
+    otherWorker = await client(podA.signalingUrl);
+    await otherWorker.join(await token({ sub: 'l-edge-a', shard: 'e1' }));
+    otherPod = await client(urlB);
+    await otherPod.join(await token({ sub: 'l-edge-b', shard: 'e2', node: 'media-b' }));
+    for (const listener of [onOrigin, otherWorker, otherPod]) await listener.listen();
+
+    for (const [name, listener] of [
+      ['same worker', onOrigin],
+      ['other worker', otherWorker],
+      ['other pod', otherPod],
+    ] as const) {
+      await waitFor(() => listener.loudFramesSince(0) >= LOUD_FRAMES, {
+        what: `${name}: ${LOUD_FRAMES} decoded frames with energy`,
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        abortIf: () => podB.exitReason(),
+      });
+      const newConsumer = listener.notifications.find((n) => n.method === 'newConsumer');
+      expect(newConsumer?.data).toMatchObject({ user: 'speaker-1', name: 'Ada' });
+    }
+
+    // The heartbeat tells the operator who is where.
+    const a = await waitFor(
+      async () => {
+        const hb = await heartbeatOf('media-a');
+        const o0 = hb?.shards.find((s) => s.shard === 'o0');
+        return o0?.listeners === 1 && o0.speakers === 1 && hb;
+      },
+      { what: 'media-a heartbeat with o0 counts', timeoutMs: 10_000 },
+    );
+    expect(a.workers.map((w) => w.port)).toEqual([configA.basePort, configA.basePort + 1]);
+    expect(a.workers.every((w) => w.alive && w.routers === 1 && w.consumers >= 1)).toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${configA.signalingPort}/metrics`)).text();
+    expect(metrics).toMatch(/amphi_media_consumers [1-9]/);
+    expect(metrics).toMatch(/amphi_media_workers_alive 2/);
+  });
+
+  test('a listener cannot produce', async () => {
+    expect(await code(onOrigin.request('createTransport', { direction: 'send' }))).toBe(
+      'forbidden',
+    );
+    const rtp = { codecs: [], encodings: [] };
+    expect(
+      await code(
+        onOrigin.request('produce', { transportId: 'x', kind: 'audio', rtpParameters: rtp }),
+      ),
+    ).toBe('forbidden');
+  });
+
+  test('expired, forged, misdirected tokens are refused', async () => {
+    const c = await client(podA.signalingUrl);
+    const old = Math.floor(Date.now() / 1000) - 3600;
+    expect(await code(c.join(await token({}, { ttlSeconds: 60, now: old })))).toBe('token-expired');
+    expect(
+      await code(c.join(await token({}, { secret: 'another-secret-another-secret-xxxx' }))),
+    ).toBe('unauthorized');
+    expect(await code(c.join('not.a.jwt'))).toBe('unauthorized');
+    expect(await code(c.join(await token({ node: 'media-b' })))).toBe('wrong-node');
+    expect(await code(c.join(await token({ shard: 'nope' })))).toBe('no-shard');
+    expect(await code(c.request('consume', { rtpCapabilities: {} }))).toBe('out-of-order');
+  });
+
+  test('malformed and out-of-order messages get error replies; others keep hearing', async () => {
+    const c = await client(podA.signalingUrl);
+    const replies = (n: number) =>
+      waitFor(() => c.replies.length >= n && c.replies, {
+        what: `${n} replies`,
+        timeoutMs: 10_000,
+      });
+    c.sendRaw('not json');
+    c.sendRaw(JSON.stringify({ method: 'join' }));
+    c.sendRaw(JSON.stringify({ id: 5, method: 'nope' }));
+    c.sendRaw(JSON.stringify({ id: 6, method: 'join', data: { token: 42 } }));
+    c.sendRaw(
+      JSON.stringify({
+        id: 7,
+        method: 'produce',
+        data: { transportId: 't', kind: 'audio', rtpParameters: {} },
+      }),
+    );
+    c.sendRaw(
+      JSON.stringify({
+        id: 8,
+        method: 'connectTransport',
+        data: { transportId: 't', dtlsParameters: {} },
+      }),
+    );
+    const got = await replies(6);
+    expect(got.map((r) => [r.id ?? null, r.ok, (r.error as { code: string }).code])).toEqual([
+      [null, false, 'bad-request'],
+      [null, false, 'bad-request'],
+      [5, false, 'bad-request'],
+      [6, false, 'bad-request'],
+      [7, false, 'out-of-order'],
+      [8, false, 'out-of-order'],
+    ]);
+    // After a good join, bad mediasoup objects are errors too, and a second join is out of order.
+    await c.join(await token({ sub: 'l-bad' }));
+    expect(
+      await code(c.request('connectTransport', { transportId: 'nope', dtlsParameters: {} })),
+    ).toBe('not-found');
+    expect(await code(c.request('consume', { rtpCapabilities: {} }))).toBe('out-of-order');
+    const recv = await c.request<{ id: string }>('createTransport', { direction: 'recv' });
+    expect(
+      await code(
+        c.request('connectTransport', {
+          transportId: recv.id,
+          dtlsParameters: { fingerprints: 'x' },
+        }),
+      ),
+    ).not.toBe('ok');
+    expect(await code(c.join(await token({ sub: 'l-bad' })))).toBe('out-of-order');
+    expect(c.closed).toBe(false);
+
+    const now = Date.now();
+    for (const listener of [onOrigin, otherWorker, otherPod])
+      await waitFor(() => listener.loudFramesSince(now) >= 50, {
+        what: 'audio still flowing',
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      });
+  });
+
+  test('a moderator mute stops the speaker everywhere; unmute brings it back', async () => {
+    await redis.publish(roomKeys(ROOM).events, JSON.stringify({ type: 'mute', user: 'speaker-1' }));
+    await waitFor(
+      () =>
+        speaker.notifications.find((n) => n.method === 'producerPaused' && n.data.paused === true),
+      {
+        what: 'speaker told of the mute',
+        timeoutMs: 10_000,
+      },
+    );
+    // Let in-flight audio and the cross-pod pipe's sync (1 s) settle, then listen for silence.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const silentFrom = Date.now();
+    await new Promise((r) => setTimeout(r, 2_000));
+    for (const listener of [onOrigin, otherWorker, otherPod])
+      expect(listener.loudFramesSince(silentFrom)).toBeLessThan(10);
+    for (const listener of [onOrigin, otherPod])
+      expect(
+        listener.notifications.some((n) => n.method === 'roomEvent' && n.data.type === 'mute'),
+      ).toBe(true);
+
+    await redis.publish(
+      roomKeys(ROOM).events,
+      JSON.stringify({ type: 'unmute', user: 'speaker-1' }),
+    );
+    const back = Date.now();
+    for (const listener of [onOrigin, otherWorker, otherPod])
+      await waitFor(() => listener.loudFramesSince(back) >= 50, {
+        what: 'audio back after unmute',
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      });
+  });
+
+  test('clients get room-wide counts and active speaker events', async () => {
+    await waitFor(
+      () =>
+        otherPod.notifications.find(
+          (n) => n.method === 'counts' && n.data.listeners === 3 && n.data.speakers === 1,
+        ),
+      {
+        what: 'counts across both pods',
+        timeoutMs: 20_000,
+        intervalMs: 250,
+      },
+    );
+    await waitFor(
+      () =>
+        otherPod.notifications.find(
+          (n) =>
+            n.method === 'roomEvent' &&
+            n.data.type === 'activeSpeaker' &&
+            n.data.user === 'speaker-1',
+        ),
+      {
+        what: 'active speaker event',
+        timeoutMs: 20_000,
+        intervalMs: 250,
+      },
+    );
+  });
+
+  test('a killed worker is noticed and reported in the heartbeat and metrics', async () => {
+    const before = await heartbeatOf('media-b');
+    const pid = before!.workers[0]!.pid!;
+    expect(before!.workers[0]!.alive).toBe(true);
+    process.kill(pid, 'SIGKILL');
+    const after = await waitFor(
+      async () => {
+        const hb = await heartbeatOf('media-b');
+        return hb && !hb.workers[0]!.alive && hb;
+      },
+      { what: 'media-b reports worker 0 dead', timeoutMs: 15_000, intervalMs: 250 },
+    );
+    expect(after.shards.find((s) => s.shard === 'e2')).toMatchObject({ state: 'Failed' });
+    await waitFor(() => otherPod.notifications.find((n) => n.method === 'rejoin'), {
+      what: 'client told to rejoin',
+      timeoutMs: 10_000,
+    });
+    const metrics = await (
+      await fetch(urlB.replace('ws://', 'http://').replace('/ws', '/metrics'))
+    ).text();
+    expect(metrics).toMatch(/amphi_media_worker_deaths_total\{worker="0"\} 1/);
+    expect(metrics).toMatch(/amphi_media_workers_alive 0/);
+    expect(podB.running).toBe(true);
+    const ready = await fetch(urlB.replace('ws://', 'http://').replace('/ws', '/readyz'));
+    expect(ready.status).toBe(503);
+  });
+
+  test('a drain request: readiness off, clients told to rejoin, the pod stops once empty', async () => {
+    await registry.requestDrain('media-a', {
+      reason: 'scale-down',
+      requestedAt: Date.now(),
+      deadline: Date.now() + 60_000,
+    });
+    await waitFor(() => speaker.notifications.find((n) => n.method === 'rejoin'), {
+      what: 'rejoin hint',
+      timeoutMs: 10_000,
+    });
+    const hint = speaker.notifications.find((n) => n.method === 'rejoin')!.data;
+    expect(hint.reason).toBe('draining');
+    expect(typeof hint.backoffMs).toBe('number');
+    const ready = await fetch(`http://127.0.0.1:${configA.signalingPort}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await fetch(`http://127.0.0.1:${configA.signalingPort}/healthz`)).status).toBe(200);
+    const late = await client(podA.signalingUrl);
+    expect(await code(late.join(await token({ sub: 'late' })))).toBe('draining');
+    await waitFor(async () => (await heartbeatOf('media-a'))?.draining, {
+      what: 'heartbeat says draining',
+      timeoutMs: 10_000,
+    });
+    for (const c of clients) if (c.socket.url.includes(String(configA.signalingPort))) c.close();
+    await Promise.race([
+      podA.stopped,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('media-a did not stop once empty')), 30_000),
+      ),
+    ]);
+    expect(await heartbeatOf('media-a')).toBeUndefined();
+  });
+});

@@ -60,8 +60,6 @@ export function desiredReplicas({ spec, used, serving }: LoadInput): LoadDecisio
   if (serving < spec.minReplicas || needed > serving) {
     // Up promptly: to what the target asks for (at least the floor).
     desired = clampReplicas(spec, Math.max(needed, serving));
-  } else if (serving > spec.maxReplicas) {
-    desired = spec.maxReplicas;
   } else if (utilizationPercent < spec.capacity.lowWatermarkPercent) {
     // Down only below the low watermark, and only to what the target needs.
     desired = clampReplicas(spec, Math.min(serving, needed));

@@ -327,7 +327,7 @@ describe('media pod with real workers, Redis and WebRTC peers', () => {
           dtlsParameters: { fingerprints: 'x' },
         }),
       ),
-    ).not.toBe('ok');
+    ).toBe('bad-request');
     expect(await code(c.join(await token({ sub: 'l-bad' })))).toBe('out-of-order');
     expect(c.closed).toBe(false);
 

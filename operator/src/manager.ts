@@ -31,11 +31,11 @@ interface MediaRegionModule {
 
 /**
  * The MediaRegion controller is built by another change; it is wired when its module exists
- * (operator/src/controllers/media-region/index.ts exporting createMediaRegionController).
+ * (operator/src/controllers/media-region/controller.ts exporting createMediaRegionController).
  */
 async function loadMediaRegion(log: Logger): Promise<MediaRegionModule | undefined> {
   try {
-    const path = './controllers/media-region/index.js';
+    const path = './controllers/media-region/controller.js';
     const mod = (await import(path)) as Partial<MediaRegionModule>;
     if (typeof mod.createMediaRegionController === 'function') return mod as MediaRegionModule;
     log.warn('media-region module has no createMediaRegionController: MediaRegion controller off');

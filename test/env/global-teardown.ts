@@ -33,7 +33,21 @@ function ownedByUsOrOrphaned(owner: number): boolean {
   return ownerParent === process.pid;
 }
 
+/**
+ * Lets the jest process end without Node's environment teardown. In that teardown the finalizer of
+ * @roamhq/wrtc 0.10's RTCAudioSource unrefs an already deleted napi reference
+ * (PeerConnectionFactory::Release -> napi_reference_unref) and the process dies with SIGSEGV after
+ * every test passed (node-webrtc/node-webrtc#636, still in the WonderInventions fork). process.exit()
+ * from an 'exit' listener exits at once, before that teardown. It is added on 'beforeExit' so that
+ * it runs after jest's own 'exit' listener, which sets process.exitCode; and 'beforeExit' only
+ * comes once the event loop is empty, so leaked handles still show as a run that does not end.
+ */
+function exitWithoutEnvironmentTeardown(): void {
+  process.once('beforeExit', () => process.once('exit', () => process.exit()));
+}
+
 export default function globalTeardown(): void {
+  exitWithoutEnvironmentTeardown();
   const pidDir = join(runDir(), 'pids');
   let entries: string[];
   try {

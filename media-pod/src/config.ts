@@ -1,6 +1,9 @@
 // The media pod's configuration, from the environment, validated once at start: a bad value stops the
 // pod with a message naming the variable, never a half-configured pod.
 import { availableParallelism, hostname } from 'node:os';
+import { ADDRESS_POLICIES, type AddressPolicy } from '../../common/src/crd/media-region.js';
+
+export type AnnouncePolicy = AddressPolicy;
 
 export interface MediaPodConfig {
   /** Node registry id (the pod's name). */
@@ -15,13 +18,21 @@ export interface MediaPodConfig {
   basePort: number;
   /** Address the WebRtcServers and pipe transports bind. */
   listenIp: string;
-  /** Address clients (and other pods, for pipes) reach this pod at. */
+  /**
+   * How announcedAddress is found (MEDIA_ANNOUNCE_POLICY, the MediaRegion's addresses.policy):
+   * Static and LoadBalancer take MEDIA_ANNOUNCED_ADDRESS, NodeInternalIP HOST_IP or the Node's
+   * InternalIP, NodeExternalIP the Node's ExternalIP (see announce.ts).
+   */
+  announcePolicy: AnnouncePolicy;
+  /** Address clients (and other pods, for pipes) reach this pod at; '' until announce.ts resolves it. */
   announcedAddress: string;
+  /** The node's IP from the downward API (HOST_IP), '' when not given. */
+  hostIp: string;
   /** HTTP port: WebSocket signalling, /healthz, /readyz, /metrics. */
   signalingPort: number;
   /** HTTP port other media pods negotiate pipe transports on. */
   pipePort: number;
-  /** Address other pods reach the pipe port (and pipe transports) at. */
+  /** Address other pods reach the pipe port (and pipe transports) at; '' → the announced address. */
   pipeAddress: string;
   redisUrl: string;
   /** HS256 secret the control API signs join tokens with. */
@@ -91,11 +102,44 @@ export function loadConfig(env: Env = process.env): MediaPodConfig {
   if (basePort + workers - 1 > 65535)
     problems.push(`MEDIA_BASE_PORT + MEDIA_WORKERS - 1 exceeds 65535`);
   const listenIp = ip('MEDIA_LISTEN_IP', str('MEDIA_LISTEN_IP', '0.0.0.0'));
-  // Behind 0.0.0.0 the pod cannot guess what clients reach: the announce policy must say.
-  const announcedAddress = str(
-    'MEDIA_ANNOUNCED_ADDRESS',
-    listenIp === '0.0.0.0' ? undefined : listenIp,
-  );
+  const policyRaw = str('MEDIA_ANNOUNCE_POLICY', 'Static');
+  const announcePolicy = (ADDRESS_POLICIES as readonly string[]).includes(policyRaw)
+    ? (policyRaw as AnnouncePolicy)
+    : (problems.push(
+        `MEDIA_ANNOUNCE_POLICY=${JSON.stringify(policyRaw)} must be one of ${ADDRESS_POLICIES.join(', ')}`,
+      ),
+      'Static');
+  const hostIp = env.HOST_IP?.trim() ? ip('HOST_IP', env.HOST_IP.trim()) : '';
+  let announcedAddress = '';
+  switch (announcePolicy) {
+    case 'Static':
+      // Behind 0.0.0.0 the pod cannot guess what clients reach: the address must be given.
+      announcedAddress = str(
+        'MEDIA_ANNOUNCED_ADDRESS',
+        listenIp === '0.0.0.0' ? undefined : listenIp,
+      );
+      break;
+    case 'LoadBalancer':
+      announcedAddress = env.MEDIA_ANNOUNCED_ADDRESS?.trim() ?? '';
+      if (!announcedAddress)
+        problems.push(
+          "MEDIA_ANNOUNCED_ADDRESS is required with MEDIA_ANNOUNCE_POLICY=LoadBalancer (the load balancer's address)",
+        );
+      break;
+    case 'NodeInternalIP':
+      announcedAddress = hostIp; // else the Node's InternalIP (announce.ts)
+      if (!hostIp && !k8sNode)
+        problems.push(
+          'MEDIA_ANNOUNCE_POLICY=NodeInternalIP needs HOST_IP or NODE_NAME (downward API)',
+        );
+      break;
+    case 'NodeExternalIP':
+      if (!k8sNode)
+        problems.push(
+          'MEDIA_ANNOUNCE_POLICY=NodeExternalIP needs NODE_NAME (downward API spec.nodeName)',
+        );
+      break;
+  }
   const signalingPort = int('MEDIA_SIGNALING_PORT', 8080, 1, 65535);
   const pipePort = int('MEDIA_PIPE_PORT', 8081, 1, 65535);
   if (signalingPort === pipePort) problems.push('MEDIA_SIGNALING_PORT and MEDIA_PIPE_PORT differ');
@@ -103,10 +147,9 @@ export function loadConfig(env: Env = process.env): MediaPodConfig {
     problems.push('MEDIA_SIGNALING_PORT lies in the worker port range');
   if (pipePort >= basePort && pipePort < basePort + workers)
     problems.push('MEDIA_PIPE_PORT lies in the worker port range');
-  const pipeAddress = ip(
-    'MEDIA_PIPE_ADDRESS',
-    str('MEDIA_PIPE_ADDRESS', env.POD_IP?.trim() || announcedAddress || '127.0.0.1'),
-  );
+  const pipeRaw = str('MEDIA_PIPE_ADDRESS', env.POD_IP?.trim() || announcedAddress);
+  // '' → the announced address once announce.ts resolved it.
+  const pipeAddress = pipeRaw === '' ? '' : ip('MEDIA_PIPE_ADDRESS', pipeRaw);
   const redisUrl = str('REDIS_URL');
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
     problems.push(`REDIS_URL=${JSON.stringify(redisUrl)} must start with redis:// or rediss://`);
@@ -131,7 +174,9 @@ export function loadConfig(env: Env = process.env): MediaPodConfig {
     workers,
     basePort,
     listenIp,
+    announcePolicy,
     announcedAddress,
+    hostIp,
     signalingPort,
     pipePort,
     pipeAddress,

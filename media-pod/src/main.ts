@@ -1,14 +1,16 @@
 // Entry point: `node --import tsx media-pod/src/main.ts`. Configuration from the environment (see
 // media-pod/README.md); MEDIASOUP_WORKER_BIN must point at the worker built by worker-build/build.sh.
-import { ConfigError, loadConfig } from './config.js';
+import { AnnounceError, kubeNodeReader, resolveNodeFacts } from './announce.js';
+import { ConfigError, loadConfig, type MediaPodConfig } from './config.js';
 import { MediaPod } from './pod.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: MediaPodConfig;
+  let warnings: string[];
   try {
-    config = loadConfig();
+    ({ config, warnings } = await resolveNodeFacts(loadConfig(), kubeNodeReader()));
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof AnnounceError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(2);
     }
@@ -16,6 +18,11 @@ async function main(): Promise<void> {
   }
   const mediasoup = await import('mediasoup');
   const pod = new MediaPod(config);
+  for (const warning of warnings) pod.log.warn(warning);
+  pod.log.info(
+    { policy: config.announcePolicy, announcedAddress: config.announcedAddress, zone: config.zone },
+    'announce address resolved',
+  );
   const onSignal = (signal: string): void => {
     pod.log.info({ signal }, 'signal: draining');
     if (pod.draining) void pod.stop();

@@ -1,4 +1,5 @@
-// The media pod: worker pool, shard host, pipes, signalling, heartbeat, room events, drain, HTTP.
+// The media pod: worker pool, shard host, pipes, signalling, heartbeat, room events, drain, HTTP
+// (/healthz, /readyz, /metrics, /drain for the preStop hook, /ws).
 import { createServer, type Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
@@ -43,6 +44,8 @@ export class MediaPod {
   #beatAgain = false;
   #rooms = new Map<string, number>();
   #stopping: Promise<void> | undefined;
+  /** GET /drain requests waiting for the drain to end (answered when the pod stops). */
+  #drainWaiters: Array<() => void> = [];
   /** Resolves when the pod has stopped (drained, or stop() called). */
   readonly stopped: Promise<void>;
   #resolveStopped!: () => void;
@@ -348,6 +351,20 @@ export class MediaPod {
         res
           .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
           .end(this.draining ? 'draining\n' : ready ? 'ready\n' : 'no live worker\n');
+      } else if (path === '/drain') {
+        // The preStop hook: start the drain (as SIGTERM does) and answer once the pod is empty or
+        // the drain deadline passed; the kubelet sends SIGTERM after the answer.
+        if (!this.draining)
+          this.drain({
+            reason: 'preStop',
+            requestedAt: Date.now(),
+            deadline: Date.now() + this.config.drainDeadlineMs,
+          });
+        const answer = (): void => {
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('drained\n');
+        };
+        if (this.#stopping) answer();
+        else this.#drainWaiters.push(answer);
       } else if (path === '/metrics') {
         this.#updateGauges();
         this.metrics.registry
@@ -418,6 +435,7 @@ export class MediaPod {
   }
 
   async #stop(): Promise<void> {
+    for (const answer of this.#drainWaiters.splice(0)) answer();
     for (const timer of this.#timers) clearInterval(timer);
     for (const session of [...this.sessions]) session.close('media pod stopping');
     this.#wss?.close();

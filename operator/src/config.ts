@@ -21,6 +21,17 @@ export interface OperatorConfig {
   heartbeatPollMs: number;
   nodeGraceMs: number;
   minEdgeAgeMs: number;
+  /** Settings the MediaRegion controller gives the media pods it runs (not in the CR). */
+  mediaPod: {
+    /** AMPHI_MEDIA_REDIS_URL, default REDIS_URL. */
+    redisUrl: string;
+    /** AMPHI_JOIN_TOKEN_SECRET_NAME / _KEY (default key `secret`): JOIN_TOKEN_SECRET by secretKeyRef. */
+    joinTokenSecret?: { name: string; key: string };
+    /** JOIN_TOKEN_ISSUER (the control API's issuer). */
+    joinTokenIssuer?: string;
+    /** AMPHI_MEDIA_SERVICE_ACCOUNT: the media pods' service account (get nodes). */
+    serviceAccountName?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -69,6 +80,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
       `REDIS_URL=${JSON.stringify(redisUrl)}: expected redis://host:port or rediss://…`,
     );
   }
+  const mediaRedisUrl = env.AMPHI_MEDIA_REDIS_URL || redisUrl;
+  if (env.AMPHI_MEDIA_REDIS_URL && !/^rediss?:\/\/[^/]+/.test(env.AMPHI_MEDIA_REDIS_URL)) {
+    problems.push(
+      `AMPHI_MEDIA_REDIS_URL=${JSON.stringify(env.AMPHI_MEDIA_REDIS_URL)}: expected redis://host:port or rediss://…`,
+    );
+  }
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(
@@ -97,6 +114,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     );
   }
 
+  const secretName = name('AMPHI_JOIN_TOKEN_SECRET_NAME', undefined);
+  const secretKey = env.AMPHI_JOIN_TOKEN_SECRET_KEY || 'secret';
+  if (!/^[-._a-zA-Z0-9]+$/.test(secretKey) || secretKey.length > 253) {
+    problems.push(
+      `AMPHI_JOIN_TOKEN_SECRET_KEY=${JSON.stringify(secretKey)}: expected a Secret data key ([-._a-zA-Z0-9]+)`,
+    );
+  }
+  const serviceAccountName = name('AMPHI_MEDIA_SERVICE_ACCOUNT', undefined);
+
   const config: OperatorConfig = {
     kubeconfig,
     redisUrl,
@@ -115,6 +141,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     heartbeatPollMs: int('AMPHI_HEARTBEAT_POLL_MS', 300, 50, 60_000),
     nodeGraceMs: int('AMPHI_NODE_GRACE_MS', 1_500, 0, 60_000),
     minEdgeAgeMs: int('AMPHI_MIN_EDGE_AGE_MS', 60_000, 0, 86_400_000),
+    mediaPod: {
+      redisUrl: mediaRedisUrl,
+      ...(secretName ? { joinTokenSecret: { name: secretName, key: secretKey } } : {}),
+      ...(env.JOIN_TOKEN_ISSUER ? { joinTokenIssuer: env.JOIN_TOKEN_ISSUER } : {}),
+      ...(serviceAccountName ? { serviceAccountName } : {}),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -26,6 +26,7 @@ interface MediaRegionModule {
     log: Logger;
     namespace?: string;
     resyncMs?: number;
+    mediaPod?: OperatorConfig['mediaPod'];
   }): Runnable;
 }
 
@@ -67,6 +68,10 @@ export async function startManager(config: OperatorConfig, log: Logger): Promise
   const registry = new NodeRegistry(redis);
   const routing = new RoutingTable(redis);
   const mediaRegion = await loadMediaRegion(log);
+  if (mediaRegion && !config.mediaPod.joinTokenSecret)
+    log.warn(
+      'AMPHI_JOIN_TOKEN_SECRET_NAME is not set: media pods get no JOIN_TOKEN_SECRET and will not start',
+    );
 
   let running:
     { audioRoom: ReturnType<typeof createAudioRoomController>; others: Runnable[] } | undefined;
@@ -117,6 +122,7 @@ export async function startManager(config: OperatorConfig, log: Logger): Promise
             log,
             ...(config.namespace ? { namespace: config.namespace } : {}),
             resyncMs: config.resyncMs,
+            mediaPod: config.mediaPod,
           }),
         );
       }

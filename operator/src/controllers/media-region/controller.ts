@@ -23,6 +23,7 @@ import { kubeListWatch, type KubeList } from '../../runtime/kube-source.js';
 import { podAnnotator, serverSideApplier, statusMergePatcher } from '../shared/apply.js';
 import { nodeLoad, regionNodes } from './load.js';
 import { mediaRegionReconciler } from './reconciler.js';
+import type { MediaPodSettings } from './resources.js';
 import {
   APP_NAME,
   LABEL_APP_NAME,
@@ -47,6 +48,11 @@ export interface MediaRegionControllerDeps {
   pollMs?: number;
   /** Event reportingInstance; default the host name. */
   instance?: string;
+  /**
+   * Platform settings of the media pods, not in the MediaRegion: REDIS_URL (value),
+   * JOIN_TOKEN_SECRET (secretKeyRef, in the region's namespace), JOIN_TOKEN_ISSUER, service account.
+   */
+  mediaPod?: MediaPodSettings;
 }
 
 export interface MediaRegionControllerHandle {
@@ -135,6 +141,7 @@ export function createMediaRegionController(
       events,
       clock,
       resyncMs,
+      ...(deps.mediaPod ? { mediaPod: deps.mediaPod } : {}),
     }),
   });
   controller.watch(regions, enqueueForObject(controller, generationChanged)).watch(

@@ -16,6 +16,7 @@ import {
   buildPodDisruptionBudget,
   buildService,
   buildStatefulSet,
+  type MediaPodSettings,
 } from './resources.js';
 import { buildStatus, statusChanged } from './status.js';
 import {
@@ -42,6 +43,8 @@ export interface MediaRegionReconcilerDeps {
   clock: Clock;
   /** Re-apply unchanged objects and reconcile at least this often. */
   resyncMs: number;
+  /** Platform settings of the media pods (Redis, join-token secret, service account). */
+  mediaPod?: MediaPodSettings;
 }
 
 interface Written<T> {
@@ -178,7 +181,7 @@ export function mediaRegionReconciler(deps: MediaRegionReconcilerDeps): Reconcil
       );
     }
 
-    const body = buildStatefulSet(region, plan.replicas);
+    const body = buildStatefulSet(region, plan.replicas, deps.mediaPod);
     const result = await apply(key, body, replicas !== undefined && replicas !== plan.replicas);
     if (result) {
       stsWrites.set(stsKey, { basedOn: sts?.metadata?.resourceVersion, value: plan.replicas });

@@ -61,19 +61,54 @@ describe('MediaRegion builders', () => {
     for (const p of ports) expect(p.name!.length).toBeLessThanOrEqual(15);
   });
 
-  test('env: region, workers, base port, announce policy, downward API pod and node name', () => {
-    const env = buildStatefulSet(
+  test('env: the media pod variables; downward API pod, node and IPs; platform settings', () => {
+    const pod = buildStatefulSet(
       fixtureRegion({ addresses: { policy: 'Static', staticAddress: '198.51.100.9' } }),
       1,
-    ).spec!.template.spec!.containers[0]!.env!;
+      {
+        redisUrl: 'redis://redis:6379',
+        joinTokenSecret: { name: 'amphi-join-token', key: 'secret' },
+        joinTokenIssuer: 'amphi-control',
+        serviceAccountName: 'amphi-media-pod',
+      },
+    ).spec!.template.spec!;
+    const env = pod.containers[0]!.env!;
     const byName = new Map(env.map((e) => [e.name, e]));
-    expect(byName.get('AMPHI_REGION')?.value).toBe('eu-west');
-    expect(byName.get('AMPHI_WORKERS')?.value).toBe('2');
-    expect(byName.get('AMPHI_BASE_PORT')?.value).toBe('40000');
-    expect(byName.get('AMPHI_ANNOUNCE_POLICY')?.value).toBe('Static');
-    expect(byName.get('AMPHI_STATIC_ADDRESS')?.value).toBe('198.51.100.9');
-    expect(byName.get('AMPHI_POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
-    expect(byName.get('AMPHI_NODE_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
+    expect(byName.get('MEDIA_REGION')?.value).toBe('eu-west');
+    expect(byName.get('MEDIA_WORKERS')?.value).toBe('2');
+    expect(byName.get('MEDIA_BASE_PORT')?.value).toBe('40000');
+    expect(byName.get('MEDIA_SIGNALING_PORT')?.value).toBe('8080');
+    expect(byName.get('MEDIA_PIPE_PORT')?.value).toBe('8081');
+    expect(byName.get('MEDIA_LISTEN_IP')?.value).toBe('0.0.0.0');
+    expect(byName.get('MEDIA_ANNOUNCE_POLICY')?.value).toBe('Static');
+    expect(byName.get('MEDIA_ANNOUNCED_ADDRESS')?.value).toBe('198.51.100.9');
+    expect(byName.get('MEDIA_DRAIN_DEADLINE_MS')?.value).toBe('600000');
+    expect(byName.get('POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    expect(byName.get('NODE_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
+    expect(byName.get('POD_IP')?.valueFrom?.fieldRef?.fieldPath).toBe('status.podIP');
+    expect(byName.get('HOST_IP')?.valueFrom?.fieldRef?.fieldPath).toBe('status.hostIP');
+    expect(byName.get('REDIS_URL')?.value).toBe('redis://redis:6379');
+    expect(byName.get('JOIN_TOKEN_SECRET')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'amphi-join-token',
+      key: 'secret',
+    });
+    expect(byName.get('JOIN_TOKEN_ISSUER')?.value).toBe('amphi-control');
+    expect(byName.has('MEDIA_ZONE')).toBe(false); // read from the Node's zone label
+    expect([...byName.keys()].filter((n) => n.startsWith('AMPHI_'))).toEqual([]);
+    expect(pod.serviceAccountName).toBe('amphi-media-pod');
+    expect(pod.containers[0]!.ports!.slice(0, 2)).toEqual([
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'pipe', containerPort: 8081, protocol: 'TCP' },
+    ]);
+  });
+
+  test('env without platform settings: no REDIS_URL, JOIN_TOKEN_*, service account', () => {
+    const pod = buildStatefulSet(region, 1).spec!.template.spec!;
+    const names = pod.containers[0]!.env!.map((e) => e.name);
+    expect(names).not.toContain('REDIS_URL');
+    expect(names).not.toContain('JOIN_TOKEN_SECRET');
+    expect(names).not.toContain('MEDIA_ANNOUNCED_ADDRESS');
+    expect(pod.serviceAccountName).toBeUndefined();
   });
 
   test('probes on the HTTP port, preStop, grace = drain deadline + margin, spread over zones and hosts', () => {

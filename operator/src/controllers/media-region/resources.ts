@@ -4,6 +4,7 @@ import type {
   V1Affinity,
   V1ConfigMap,
   V1ContainerPort,
+  V1EnvVar,
   V1NodeSelectorRequirement,
   V1NodeSelectorTerm,
   V1PodDisruptionBudget,
@@ -15,9 +16,9 @@ import type {
 import {
   ANNOTATION_CONFIG_HASH,
   CONFIG_FILE,
-  CONFIG_MOUNT,
   HTTP_PORT,
   NODE_HOSTNAME_LABEL,
+  PIPE_PORT,
   NODE_REGION_LABEL,
   NODE_ZONE_LABEL,
   TERMINATION_MARGIN_SECONDS,
@@ -31,7 +32,26 @@ import {
   type MediaRegion,
 } from './types.js';
 
-/** What the media pod reads from CONFIG_MOUNT/CONFIG_FILE. */
+/**
+ * Platform settings the media pods need that are not in the MediaRegion (operator env, see
+ * README.md): Redis, the join-token key, the service account (NodeExternalIP reads the Node).
+ */
+export interface MediaPodSettings {
+  /** REDIS_URL of the media pods (the node registry). */
+  redisUrl?: string;
+  /** Secret (in the MediaRegion's namespace) and key holding JOIN_TOKEN_SECRET. */
+  joinTokenSecret?: { name: string; key: string };
+  /** JOIN_TOKEN_ISSUER; the media pod defaults to amphi-control. */
+  joinTokenIssuer?: string;
+  /** serviceAccountName of the media pods; it needs get on nodes for NodeExternalIP and zones. */
+  serviceAccountName?: string;
+}
+
+/**
+ * A summary of the region's media pod settings, kept in the `<cr>-media-config` ConfigMap for
+ * people and tools. The media pod does not read it: its interface is its environment
+ * (media-pod/src/config.ts), built by mediaPodEnv().
+ */
 export interface MediaPodConfig {
   mediaRegion: string;
   region: string;
@@ -39,6 +59,7 @@ export interface MediaPodConfig {
   workers: number;
   basePort: number;
   httpPort: number;
+  pipePort: number;
   announce: { policy: string; staticAddress?: string };
   capacity: { listenersPerWorker: number };
   drainDeadlineSeconds: number;
@@ -53,6 +74,7 @@ export function mediaPodConfig(region: MediaRegion): MediaPodConfig {
     workers: spec.mediaPod.workersPerPod,
     basePort: spec.mediaPod.basePort,
     httpPort: HTTP_PORT,
+    pipePort: PIPE_PORT,
     announce: {
       policy: spec.addresses.policy,
       ...(spec.addresses.staticAddress !== undefined
@@ -160,29 +182,61 @@ const fieldEnv = (name: string, fieldPath: string) => ({
   valueFrom: { fieldRef: { fieldPath } },
 });
 
-export function buildStatefulSet(region: MediaRegion, replicas: number): V1StatefulSet {
+/**
+ * The media pod's environment: exactly the variables media-pod/src/config.ts reads (the contract
+ * test media-pod/src/operator-contract.test.ts resolves it and feeds it to loadConfig).
+ * MEDIA_ZONE is left out: the pod reads its Node's topology.kubernetes.io/zone label.
+ */
+export function mediaPodEnv(region: MediaRegion, settings: MediaPodSettings = {}): V1EnvVar[] {
+  const { spec } = region;
+  const { policy, staticAddress } = spec.addresses;
+  return [
+    { name: 'MEDIA_REGION', value: spec.region },
+    { name: 'MEDIA_WORKERS', value: String(spec.mediaPod.workersPerPod) },
+    { name: 'MEDIA_BASE_PORT', value: String(spec.mediaPod.basePort) },
+    { name: 'MEDIA_LISTEN_IP', value: '0.0.0.0' },
+    { name: 'MEDIA_SIGNALING_PORT', value: String(HTTP_PORT) },
+    { name: 'MEDIA_PIPE_PORT', value: String(PIPE_PORT) },
+    { name: 'MEDIA_ANNOUNCE_POLICY', value: policy },
+    // Static: the address; LoadBalancer: the load balancer's address when the region names one.
+    ...((policy === 'Static' || policy === 'LoadBalancer') && staticAddress !== undefined
+      ? [{ name: 'MEDIA_ANNOUNCED_ADDRESS', value: staticAddress }]
+      : []),
+    { name: 'MEDIA_DRAIN_DEADLINE_MS', value: String(spec.drain.deadlineSeconds * 1000) },
+    fieldEnv('POD_NAME', 'metadata.name'),
+    fieldEnv('NODE_NAME', 'spec.nodeName'),
+    fieldEnv('POD_IP', 'status.podIP'),
+    fieldEnv('HOST_IP', 'status.hostIP'),
+    ...(settings.redisUrl ? [{ name: 'REDIS_URL', value: settings.redisUrl }] : []),
+    ...(settings.joinTokenSecret
+      ? [
+          {
+            name: 'JOIN_TOKEN_SECRET',
+            valueFrom: {
+              secretKeyRef: {
+                name: settings.joinTokenSecret.name,
+                key: settings.joinTokenSecret.key,
+              },
+            },
+          },
+        ]
+      : []),
+    ...(settings.joinTokenIssuer
+      ? [{ name: 'JOIN_TOKEN_ISSUER', value: settings.joinTokenIssuer }]
+      : []),
+  ];
+}
+
+export function buildStatefulSet(
+  region: MediaRegion,
+  replicas: number,
+  settings: MediaPodSettings = {},
+): V1StatefulSet {
   const { spec } = region;
   const labels = commonLabels(region);
   const selector = selectorLabels(region);
   const terminationGracePeriodSeconds = spec.drain.deadlineSeconds + TERMINATION_MARGIN_SECONDS;
-  const env = [
-    { name: 'AMPHI_MEDIA_REGION', value: region.metadata.name },
-    { name: 'AMPHI_REGION', value: spec.region },
-    { name: 'AMPHI_WORKERS', value: String(spec.mediaPod.workersPerPod) },
-    { name: 'AMPHI_BASE_PORT', value: String(spec.mediaPod.basePort) },
-    { name: 'AMPHI_HTTP_PORT', value: String(HTTP_PORT) },
-    { name: 'AMPHI_ANNOUNCE_POLICY', value: spec.addresses.policy },
-    ...(spec.addresses.staticAddress !== undefined
-      ? [{ name: 'AMPHI_STATIC_ADDRESS', value: spec.addresses.staticAddress }]
-      : []),
-    { name: 'AMPHI_DRAIN_DEADLINE_SECONDS', value: String(spec.drain.deadlineSeconds) },
-    { name: 'AMPHI_CONFIG', value: `${CONFIG_MOUNT}/${CONFIG_FILE}` },
-    fieldEnv('AMPHI_POD_NAME', 'metadata.name'),
-    fieldEnv('AMPHI_POD_NAMESPACE', 'metadata.namespace'),
-    fieldEnv('AMPHI_NODE_NAME', 'spec.nodeName'),
-    fieldEnv('AMPHI_POD_IP', 'status.podIP'),
-    fieldEnv('AMPHI_HOST_IP', 'status.hostIP'),
-  ];
+  const env = mediaPodEnv(region, settings);
   const spread = (topologyKey: string) => ({
     maxSkew: 1,
     topologyKey,
@@ -208,6 +262,9 @@ export function buildStatefulSet(region: MediaRegion, replicas: number): V1State
         },
         spec: {
           terminationGracePeriodSeconds,
+          ...(settings.serviceAccountName
+            ? { serviceAccountName: settings.serviceAccountName }
+            : {}),
           ...(spec.placement?.nodeSelector
             ? { nodeSelector: { ...spec.placement.nodeSelector } }
             : {}),
@@ -223,6 +280,7 @@ export function buildStatefulSet(region: MediaRegion, replicas: number): V1State
               env,
               ports: [
                 { name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' },
+                { name: 'pipe', containerPort: PIPE_PORT, protocol: 'TCP' },
                 ...workerPorts(region),
               ],
               readinessProbe: {
@@ -237,16 +295,15 @@ export function buildStatefulSet(region: MediaRegion, replicas: number): V1State
                 failureThreshold: 3,
               },
               lifecycle: {
-                // Blocks until the pod is empty or its drain deadline passes; SIGTERM follows.
+                // The pod drains (as on SIGTERM) and answers once it is empty or its drain
+                // deadline passed; SIGTERM follows.
                 preStop: { httpGet: { path: '/drain', port: 'http' } },
               },
               ...(spec.mediaPod.resources
                 ? { resources: structuredClone(spec.mediaPod.resources) as V1ResourceRequirements }
                 : {}),
-              volumeMounts: [{ name: 'config', mountPath: CONFIG_MOUNT, readOnly: true }],
             },
           ],
-          volumes: [{ name: 'config', configMap: { name: configMapName(region) } }],
         },
       },
     },

@@ -42,6 +42,8 @@ export const ANNOTATION_CONFIG_HASH = 'amphi.dev/config-hash';
 
 /** The media pod's HTTP port: /healthz, /readyz, /metrics, /drain, WebSocket signalling. */
 export const HTTP_PORT = 8080;
+/** The media pod's pod-to-pod pipe negotiation port (MEDIA_PIPE_PORT). */
+export const PIPE_PORT = 8081;
 /** Extra grace on top of the drain deadline before the kubelet kills a draining pod. */
 export const TERMINATION_MARGIN_SECONDS = 30;
 export const CONFIG_FILE = 'config.json';

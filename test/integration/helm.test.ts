@@ -1,0 +1,515 @@
+// Acceptance of charts/amphi on real helm and the real test control plane (etcd, kube-apiserver,
+// controller-manager, scheduler, kwok): lint, server-side dry runs of every optional part, install,
+// the operator run from source with the chart's ServiceAccount (proves the RBAC and the rendered
+// MediaRegion getting its StatefulSet), upgrade, invalid values, uninstall.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { startKubernetes, type KubernetesHandle } from '../env/kube.js';
+import { ManagedProcess } from '../env/managed-process.js';
+import { repoRoot } from '../env/paths.js';
+import { freePort } from '../env/ports.js';
+import { startRedis, type RedisHandle } from '../env/redis.js';
+import { helmBin, kubectlBin } from '../env/tools.js';
+import { waitFor } from '../env/wait.js';
+
+const run = promisify(execFile);
+const CHART = join(repoRoot, 'charts/amphi');
+const ALL_ON = join(CHART, 'ci/all-on-values.yaml');
+const ALL_OFF = join(CHART, 'ci/all-off-values.yaml');
+const NS = 'amphi-system';
+const RELEASE = 'amphi';
+const FULL = 'amphi'; // release name contains the chart name → fullname is the release name
+const REGION_SET = ['--set', 'regions[0].name=eu', '--set', 'regions[0].region=eu-west'];
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec?: Record<string, unknown>;
+}
+
+/** A minimal monitoring.coreos.com ServiceMonitor CRD (the real one is much larger). */
+const SERVICE_MONITOR_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'servicemonitors.monitoring.coreos.com' },
+  spec: {
+    group: 'monitoring.coreos.com',
+    scope: 'Namespaced',
+    names: { plural: 'servicemonitors', singular: 'servicemonitor', kind: 'ServiceMonitor' },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        },
+      },
+    ],
+  },
+};
+
+describe('charts/amphi on real helm and a real API server', () => {
+  let kube: KubernetesHandle;
+  let redis: RedisHandle;
+  let toolHome: string;
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  let custom: CustomObjectsApi;
+  const timings: Record<string, number> = {};
+  const operators: ManagedProcess[] = [];
+
+  async function tool(bin: string, args: string[], input?: string): Promise<string> {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      KUBECONFIG: kube.kubeconfigPath,
+      HOME: toolHome,
+    };
+    for (const v of ['CACHE', 'CONFIG', 'DATA']) env[`HELM_${v}_HOME`] = join(toolHome, v);
+    const child = run(bin, args, { env, maxBuffer: 64 * 1024 * 1024 });
+    if (input !== undefined) {
+      child.child.stdin?.end(input);
+    }
+    return (await child).stdout;
+  }
+  const helm = (args: string[]): Promise<string> => tool(helmBin(), args);
+  const kubectl = (args: string[], input?: string): Promise<string> =>
+    tool(kubectlBin(), args, input);
+  const failure = async (p: Promise<unknown>): Promise<string> =>
+    p.then(
+      () => '',
+      (e: unknown) => String((e as { stderr?: string }).stderr ?? e),
+    );
+  const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await f();
+    } finally {
+      timings[name] = Date.now() - t0;
+    }
+  };
+  const docs = (yaml: string): Obj[] =>
+    parseAllDocuments(yaml)
+      .map((d) => d.toJS() as Obj | null)
+      .filter((d): d is Obj => d !== null && typeof d === 'object' && 'kind' in d);
+
+  beforeAll(async () => {
+    [kube, redis] = await Promise.all([startKubernetes(), startRedis()]);
+    toolHome = mkdtempSync(join(tmpdir(), 'amphi-helm-'));
+    core = kube.kubeConfig.makeApiClient(CoreV1Api);
+    apps = kube.kubeConfig.makeApiClient(AppsV1Api);
+    custom = kube.kubeConfig.makeApiClient(CustomObjectsApi);
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const op of operators) await op.stop(5_000);
+    await Promise.all([kube?.stop(), redis?.stop()]);
+    if (toolHome) rmSync(toolHome, { recursive: true, force: true });
+    console.info(`helm acceptance timings (ms): ${JSON.stringify(timings)}`);
+  }, 60_000);
+
+  test('the chart’s CRDs are crds/*.yaml, byte for byte and as rendered', async () => {
+    const files = readdirSync(join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml'));
+    expect(readdirSync(join(CHART, 'files/crds')).sort()).toEqual(files.sort());
+    for (const f of files) {
+      expect(readFileSync(join(CHART, 'files/crds', f), 'utf8')).toBe(
+        readFileSync(join(repoRoot, 'crds', f), 'utf8'),
+      );
+    }
+    const rendered = docs(await helm(['template', RELEASE, CHART, '-n', NS])).filter(
+      (d) => d.kind === 'CustomResourceDefinition',
+    );
+    expect(rendered).toHaveLength(files.length);
+    for (const crd of rendered) {
+      expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+      const source = files
+        .map((f) => parse(readFileSync(join(repoRoot, 'crds', f), 'utf8')) as Obj)
+        .find((c) => c.metadata.name === crd.metadata.name)!;
+      const strip = (o: Obj): Obj => ({
+        ...o,
+        metadata: { ...o.metadata, labels: {}, annotations: {} },
+      });
+      expect(strip(crd)).toEqual(strip(source));
+    }
+    const off = docs(
+      await helm(['template', RELEASE, CHART, '-n', NS, '--set', 'crds.install=false']),
+    );
+    expect(off.filter((d) => d.kind === 'CustomResourceDefinition')).toEqual([]);
+  });
+
+  test('helm lint passes with the default and the all-on values', async () => {
+    await timed('lint', async () => {
+      for (const extra of [[], ['-f', ALL_ON], ['-f', ALL_OFF]]) {
+        const out = await helm(['lint', CHART, '--strict', ...extra]);
+        expect(out).toContain('0 chart(s) failed');
+      }
+    });
+  });
+
+  test('helm template output is accepted by the API server (server-side dry run): defaults, all on, all off', async () => {
+    await timed('dry-runs', async () => {
+      await kubectl(['apply', '--server-side', '-f', join(repoRoot, 'crds')]);
+      await kubectl(['apply', '--server-side', '-f', '-'], JSON.stringify(SERVICE_MONITOR_CRD));
+      await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+      for (const ns of ['dry-defaults', 'dry-on', 'dry-off', 'amphi-rooms']) {
+        await core.createNamespace({ body: { metadata: { name: ns } } });
+      }
+      const cases: [string, string[]][] = [
+        ['dry-defaults', REGION_SET],
+        ['dry-on', ['-f', ALL_ON]],
+        ['dry-off', ['-f', ALL_OFF]],
+      ];
+      for (const [ns, values] of cases) {
+        const manifest = await helm(['template', RELEASE, CHART, '-n', ns, ...values]);
+        const objects = docs(manifest);
+        const kinds = new Set(objects.map((o) => o.kind));
+        if (ns === 'dry-on') {
+          for (const k of [
+            'ServiceMonitor',
+            'NetworkPolicy',
+            'Ingress',
+            'HorizontalPodAutoscaler',
+            'PodDisruptionBudget',
+            'MediaRegion',
+            'StatefulSet',
+            'RoleBinding',
+            'Pod', // the helm test hook
+          ]) {
+            expect(kinds).toContain(k);
+          }
+          expect(
+            objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name),
+          ).toEqual(
+            expect.arrayContaining([`${FULL}-operator`, `${FULL}-control-api`, `${FULL}-coturn`]),
+          );
+        }
+        if (ns === 'dry-off') {
+          for (const k of [
+            'StatefulSet',
+            'CustomResourceDefinition',
+            'HorizontalPodAutoscaler',
+            'NetworkPolicy',
+            'ServiceMonitor',
+            'MediaRegion',
+          ]) {
+            expect(kinds).not.toContain(k);
+          }
+        }
+        // CRDs are applied above; a dry run of them again is fine (server-side apply).
+        const out = await kubectl(
+          ['apply', '--dry-run=server', '--server-side', '--field-manager=helm-test', '-f', '-'],
+          manifest,
+        );
+        expect(out.trim().split('\n')).toHaveLength(objects.length);
+      }
+    });
+  }, 120_000);
+
+  test('helm install creates everything; operator pods Running on kwok nodes; the region exists', async () => {
+    // The CRDs exist already (dry-run test): remove them so the chart creates them itself.
+    await kubectl(['delete', 'crd', 'mediaregions.amphi.dev', 'audiorooms.amphi.dev']);
+    await timed('install', () =>
+      helm(['install', RELEASE, CHART, '-n', NS, '--create-namespace', ...REGION_SET]),
+    );
+    const got = JSON.parse(
+      await kubectl([
+        'get',
+        'deploy,sts,svc,secret,sa,role,rolebinding,pdb,hpa',
+        '-n',
+        NS,
+        '-l',
+        `app.kubernetes.io/instance=${RELEASE}`,
+        '-o',
+        'json',
+      ]),
+    ) as { items: Obj[] };
+    const names = got.items.map((i) => `${i.kind}/${i.metadata.name}`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        `Deployment/${FULL}-operator`,
+        `Deployment/${FULL}-control-api`,
+        `StatefulSet/${FULL}-redis`,
+        `StatefulSet/${FULL}-cassandra`,
+        `Service/${FULL}-operator-metrics`,
+        `Service/${FULL}-control-api`,
+        `Secret/${FULL}-secrets`,
+        `ServiceAccount/${FULL}-operator`,
+        `Role/${FULL}-operator-leader-election`,
+        `HorizontalPodAutoscaler/${FULL}-control-api`,
+        `PodDisruptionBudget/${FULL}-control-api`,
+        `PodDisruptionBudget/${FULL}-operator`,
+      ]),
+    );
+    const crds = await kubectl(['get', 'crd', '-o', 'name']);
+    expect(crds).toContain('mediaregions.amphi.dev');
+
+    const pods = await waitFor(
+      async () => {
+        const { items } = await core.listNamespacedPod({
+          namespace: NS,
+          labelSelector: 'app.kubernetes.io/component=operator',
+        });
+        return items.length === 2 && items.every((p) => p.status?.phase === 'Running')
+          ? items
+          : undefined;
+      },
+      { what: 'two Running operator pods', timeoutMs: 120_000, abortIf: kube.failure },
+    );
+    for (const p of pods) expect(p.spec?.nodeName).toMatch(/^kwok-/);
+    const c = pods[0]!.spec!.containers[0]!;
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(pods[0]!.spec?.securityContext).toMatchObject({ runAsNonRoot: true });
+
+    const region = (await custom.getNamespacedCustomObject({
+      group: 'amphi.dev',
+      version: 'v1alpha1',
+      plural: 'mediaregions',
+      namespace: NS,
+      name: 'eu',
+    })) as Obj;
+    expect(region.spec).toMatchObject({
+      region: 'eu-west',
+      mediaPod: { image: 'amphi/media-pod:0.1.0' },
+    });
+  }, 180_000);
+
+  test('the operator, run from source with the chart’s ServiceAccount and env, gives the rendered MediaRegion its StatefulSet', async () => {
+    const token = (
+      await kubectl(['create', 'token', `${FULL}-operator`, '-n', NS, '--duration', '1h'])
+    ).trim();
+    const admin = parse(readFileSync(kube.kubeconfigPath, 'utf8')) as {
+      clusters: unknown[];
+    };
+    const kubeconfig = join(toolHome, 'operator-sa.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: admin.clusters,
+        users: [{ name: 'operator', user: { token } }],
+        contexts: [{ name: 'sa', context: { cluster: 'amphi-test', user: 'operator' } }],
+        'current-context': 'sa',
+      }),
+      { mode: 0o600 },
+    );
+    // The env the chart gave the operator container (values from the downward API and Secrets are
+    // replaced by what this process can use).
+    const deployment = await apps.readNamespacedDeployment({
+      name: `${FULL}-operator`,
+      namespace: NS,
+    });
+    const env: Record<string, string> = {};
+    for (const e of deployment.spec!.template.spec!.containers[0]!.env!) {
+      if (e.value !== undefined) env[e.name] = e.value;
+    }
+    const port = await freePort();
+    const op = new ManagedProcess({
+      name: `helm-operator-${port}`,
+      command: process.execPath,
+      args: ['--import', 'tsx', 'operator/src/main.ts'],
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        ...env,
+        KUBECONFIG: kubeconfig,
+        REDIS_URL: redis.url,
+        POD_NAME: 'helm-test-operator',
+        POD_NAMESPACE: NS,
+        AMPHI_HEALTH_PORT: String(port),
+      },
+    });
+    operators.push(op);
+    const sts = await timed('operator-to-statefulset', () =>
+      waitFor(
+        async () => {
+          try {
+            return await apps.readNamespacedStatefulSet({ name: 'eu-media', namespace: NS });
+          } catch {
+            return undefined;
+          }
+        },
+        {
+          what: 'the operator to create StatefulSet eu-media',
+          timeoutMs: 60_000,
+          intervalMs: 250,
+          abortIf: () => op.exitReason() ?? kube.failure(),
+        },
+      ),
+    );
+    expect(sts.spec?.template.spec?.containers[0]?.image).toBe('amphi/media-pod:0.1.0');
+    const lease = JSON.parse(
+      await kubectl(['get', 'lease', `${FULL}-operator`, '-n', NS, '-o', 'json']),
+    ) as { spec: { holderIdentity: string } };
+    expect(lease.spec.holderIdentity).toBe('helm-test-operator');
+    // Status written with the ServiceAccount's rights too.
+    await waitFor(
+      async () => {
+        const r = (await custom.getNamespacedCustomObject({
+          group: 'amphi.dev',
+          version: 'v1alpha1',
+          plural: 'mediaregions',
+          namespace: NS,
+          name: 'eu',
+        })) as { status?: { observedGeneration?: number } };
+        return r.status?.observedGeneration !== undefined ? r : undefined;
+      },
+      { what: 'MediaRegion eu status', timeoutMs: 30_000, abortIf: () => op.exitReason() },
+    );
+    const forbidden = op.logTail(10_000).match(/forbidden[^\n]{0,200}/gi) ?? [];
+    expect(forbidden).toEqual([]);
+    await op.stop(10_000);
+  }, 120_000);
+
+  test('helm upgrade rolls changed values: replicas, image tag, region spec', async () => {
+    await timed('upgrade', () =>
+      helm([
+        'upgrade',
+        RELEASE,
+        CHART,
+        '-n',
+        NS,
+        ...REGION_SET,
+        '--set',
+        'regions[0].maxReplicas=4',
+        '--set',
+        'operator.replicas=3',
+        '--set',
+        'operator.image.tag=0.2.0',
+      ]),
+    );
+    const d = await apps.readNamespacedDeployment({ name: `${FULL}-operator`, namespace: NS });
+    expect(d.spec?.replicas).toBe(3);
+    expect(d.spec?.template.spec?.containers[0]?.image).toBe('amphi/operator:0.2.0');
+    await waitFor(
+      async () => {
+        const { items } = await core.listNamespacedPod({
+          namespace: NS,
+          labelSelector: 'app.kubernetes.io/component=operator',
+        });
+        const fresh = items.filter(
+          (p) =>
+            p.status?.phase === 'Running' &&
+            !p.metadata?.deletionTimestamp &&
+            p.spec?.containers[0]?.image === 'amphi/operator:0.2.0',
+        );
+        return fresh.length === 3 && items.length === 3 ? items : undefined;
+      },
+      {
+        what: 'three Running operator pods on the new image',
+        timeoutMs: 120_000,
+        abortIf: kube.failure,
+      },
+    );
+    const region = (await custom.getNamespacedCustomObject({
+      group: 'amphi.dev',
+      version: 'v1alpha1',
+      plural: 'mediaregions',
+      namespace: NS,
+      name: 'eu',
+    })) as Obj;
+    expect(region.spec?.maxReplicas).toBe(4);
+    // Adopted as an ordinary release object now that the CRD is known (no hook annotation).
+    expect(region.metadata.annotations?.['helm.sh/hook']).toBeUndefined();
+    // The generated secrets survive the upgrade (lookup), so tokens stay valid.
+    const secret = await core.readNamespacedSecret({ name: `${FULL}-secrets`, namespace: NS });
+    expect(Object.keys(secret.data ?? {}).sort()).toEqual([
+      'auth-jwt-secret',
+      'join-token-secret',
+      'redis-password',
+    ]);
+  }, 180_000);
+
+  test('invalid values fail at install time naming the field', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--set', 'operator.replicas=0'], /\/operator\/replicas/],
+      [['--set', 'operator.logLevel=loud'], /\/operator\/logLevel/],
+      [['--set', 'redis.enabled=false'], /\/redis\/external/],
+      [['--set', 'controlApi.auth.mode=ldap'], /\/controlApi\/auth\/mode/],
+      [
+        [
+          '--set',
+          'regions[0].name=eu',
+          '--set',
+          'regions[0].region=eu-west',
+          '--set',
+          'regions[0].addresses.policy=Bogus',
+        ],
+        /\/regions\/0\/addresses\/policy/,
+      ],
+      [
+        [
+          '--set',
+          'regions[0].name=eu',
+          '--set',
+          'regions[0].region=x',
+          '--set',
+          'regions[0].minReplicas=5',
+          '--set',
+          'regions[0].maxReplicas=2',
+        ],
+        /regions\[0\]\.minReplicas must not exceed regions\[0\]\.maxReplicas/,
+      ],
+    ];
+    for (const [values, field] of cases) {
+      const err = await failure(
+        helm(['install', 'bad', CHART, '-n', 'bad', '--create-namespace', ...values]),
+      );
+      expect(err).toMatch(field);
+    }
+    const releases = JSON.parse(await helm(['list', '-A', '-o', 'json'])) as { name: string }[];
+    expect(releases.map((r) => r.name)).toEqual([RELEASE]);
+  }, 60_000);
+
+  test('helm uninstall removes everything but the CRDs', async () => {
+    await timed('uninstall', () => helm(['uninstall', RELEASE, '-n', NS, '--wait']));
+    const left = JSON.parse(
+      await kubectl([
+        'get',
+        'deploy,sts,svc,secret,sa,role,rolebinding,pdb,hpa,cm,mediaregions',
+        '-n',
+        NS,
+        '-l',
+        `app.kubernetes.io/instance=${RELEASE}`,
+        '-o',
+        'json',
+      ]),
+    ) as { items: Obj[] };
+    expect(left.items.map((i) => `${i.kind}/${i.metadata.name}`)).toEqual([]);
+    const cluster = await kubectl(['get', 'clusterrole,clusterrolebinding', '-o', 'name']);
+    expect(cluster).not.toContain(`${FULL}-operator`);
+    await waitFor(
+      async () => {
+        const { items } = await apps.listNamespacedStatefulSet({ namespace: NS });
+        return items.length === 0 ? true : undefined;
+      },
+      {
+        what: 'the region’s StatefulSet to be garbage-collected',
+        timeoutMs: 60_000,
+        abortIf: kube.failure,
+      },
+    );
+    const crds = await kubectl(['get', 'crd', '-o', 'name']);
+    expect(crds).toContain('mediaregions.amphi.dev');
+    expect(crds).toContain('audiorooms.amphi.dev');
+  }, 120_000);
+});

@@ -1,0 +1,77 @@
+// The control API process: configuration, Redis, Kubernetes, Cassandra migrations, the write-behind
+// consumer and the HTTP server; SIGTERM closes them in order.
+import { KubeConfig } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { createLogger } from '../../common/src/logger.js';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { cassandraClient } from './durable/cassandra.js';
+import { CassandraEventStore } from './durable/event-store.js';
+import { migrate } from './durable/migrations.js';
+import { WriteBehind } from './durable/write-behind.js';
+import { KubeAudioRooms } from './rooms/audio-rooms.js';
+
+const logger = createLogger('control-api');
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    logger.fatal(error.message);
+    process.exit(2);
+  }
+  throw error;
+}
+const kubeConfig = new KubeConfig();
+if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+else kubeConfig.loadFromCluster();
+const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+const { app } = createApp({
+  config,
+  redis,
+  rooms: new KubeAudioRooms(kubeConfig, config.namespace),
+  logger,
+});
+
+let writer: WriteBehind | undefined;
+let stopCassandra: (() => Promise<void>) | undefined;
+if (config.cassandra) {
+  const client = cassandraClient(config.cassandra);
+  const { keyspace, replication } = config.cassandra;
+  // The API serves joins even while Cassandra is down: migrations are retried in the background.
+  const reader = redis.duplicate();
+  writer = new WriteBehind(reader, new CassandraEventStore(client, keyspace), logger, {
+    consumer: `${hostname()}-${process.pid}`,
+  });
+  void (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await migrate(client, keyspace, replication);
+        writer.start();
+        return;
+      } catch (error) {
+        logger.warn({ err: error, attempt }, 'Cassandra migrations failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 1_000 * attempt)));
+      }
+    }
+  })();
+  stopCassandra = async () => {
+    await writer?.stop();
+    reader.disconnect();
+    await client.shutdown();
+  };
+}
+
+const server = app.listen(config.port, () =>
+  logger.info({ port: config.port }, 'control API listening'),
+);
+process.once('SIGTERM', () => {
+  server.close(() => {
+    void (async () => {
+      await stopCassandra?.();
+      redis.disconnect();
+      process.exit(0);
+    })();
+  });
+});

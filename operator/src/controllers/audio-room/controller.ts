@@ -17,7 +17,8 @@ import { kubeListWatch, type KubeList } from '../../runtime/kube-source.js';
 import { HeartbeatWatch } from './heartbeat-watch.js';
 import { kubeRoomWriter, type RoomWriter } from './kube-writer.js';
 import { passMetrics } from './metrics.js';
-import { PassEngine, type PassStats, type RoomResult } from './pass.js';
+import { keepAliveKubeConfig } from './connections.js';
+import { PassEngine, type PassStats, type RoomResult, type WriteMode } from './pass.js';
 import {
   CONTROLLER_NAME,
   REGION_RESOURCE,
@@ -44,8 +45,15 @@ export interface AudioRoomControllerDeps {
   minEdgeAgeMs?: number;
   /** Reconciles batched into one pass. Default 64. */
   maxConcurrentReconciles?: number;
-  /** Rooms written at once in a pass. Default 32. */
+  /** Rooms written at once. Default 32. */
   writeConcurrency?: number;
+  /**
+   * 'pipelined' (default): passes queue their writes (one in flight per room) and do not wait;
+   * the finalizer apply goes out with the status apply. 'serial': the previous behaviour (a pass
+   * waits for its writes; finalizer merge patch, then status; a new connection per request).
+   * Default from AMPHI_AUDIOROOM_WRITES when set (benchmarks compare both).
+   */
+  writeMode?: WriteMode;
   /** For Events' reportingInstance. */
   identity?: string;
   /** Replaces the Kubernetes writes (tests, benchmarks). */
@@ -111,8 +119,20 @@ class PassRunner {
       const forceRoutes = this.#force;
       this.#force = false;
       try {
-        const results = await this.engine.run({ requested: new Set(waiting.keys()), forceRoutes });
-        for (const [id, list] of waiting) for (const w of list) w.resolve(results.get(id));
+        const { results, writes } = await this.engine.pass({
+          requested: new Set(waiting.keys()),
+          forceRoutes,
+        });
+        // Pipelined writes: a room's reconcile returns once its writes are done; the next pass
+        // does not wait for them (serial mode: they are done already).
+        for (const [id, list] of waiting) {
+          const settle = (): void => {
+            for (const w of list) w.resolve(results.get(id));
+          };
+          const pending = writes.get(id);
+          if (pending) void pending.then(settle);
+          else settle();
+        }
       } catch (err) {
         this.log.error({ err }, 'pass failed');
         if (forceRoutes) this.#force = true;
@@ -124,6 +144,7 @@ class PassRunner {
   async stop(): Promise<void> {
     this.#stopped = true;
     await this.#running;
+    await this.engine.idle();
     for (const list of this.#requested.values()) for (const w of list) w.resolve(undefined);
     this.#requested.clear();
   }
@@ -137,7 +158,15 @@ function listPath(resource: { group: string; version: string; plural: string }, 
 export function createAudioRoomController(deps: AudioRoomControllerDeps): AudioRoomController {
   const clock = deps.clock ?? realClock;
   const log = (deps.log ?? createLogger('operator')).child({ controller: CONTROLLER_NAME });
+  const env = process.env.AMPHI_AUDIOROOM_WRITES;
+  const writeMode: WriteMode =
+    deps.writeMode ?? (env === 'serial' || env === 'pipelined' ? env : 'pipelined');
   const custom = deps.kubeConfig.makeApiClient(CustomObjectsApi);
+  // Writes reuse keep-alive connections (client-node opens one per request otherwise).
+  const writes =
+    writeMode === 'serial'
+      ? custom
+      : keepAliveKubeConfig(deps.kubeConfig).makeApiClient(CustomObjectsApi);
   const ns = deps.namespace;
   const lister =
     <T>(resource: typeof ROOM_RESOURCE | typeof REGION_RESOURCE) =>
@@ -212,13 +241,18 @@ export function createAudioRoomController(deps: AudioRoomControllerDeps): AudioR
     rooms: () => rooms.list(),
     regions: () => regions.list(),
     heartbeats: () => heartbeats.heartbeats(),
-    writer: deps.writer ?? kubeRoomWriter(custom),
+    writer:
+      deps.writer ??
+      kubeRoomWriter(writes, {
+        addFinalizer: writeMode === 'serial' ? 'merge-patch' : 'apply',
+      }),
     routing: deps.routing,
     events,
     clock,
     log,
     minEdgeAgeMs: deps.minEdgeAgeMs ?? 60_000,
     writeConcurrency: deps.writeConcurrency ?? 32,
+    writeMode,
     wake: (id, ms) => controller.queue.addAfter(id, ms),
     retry: (id) => controller.queue.addRateLimited(id),
     metrics: passMetrics(deps.metrics),

@@ -446,6 +446,8 @@ export class MediaPod {
     await this.#pipes.close();
     this.host.closeAll('media pod stopping');
     this.pool.close();
+    // A heartbeat still in flight would write the node back after leave().
+    while (this.#beating) await new Promise((r) => setTimeout(r, 10));
     try {
       await this.#registry.leave(this.config.nodeId);
     } catch (error) {

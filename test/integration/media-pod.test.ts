@@ -451,7 +451,16 @@ describe('media pod with real workers, Redis and WebRTC peers', () => {
       what: 'heartbeat says draining',
       timeoutMs: 10_000,
     });
+    // The preStop hook's GET /drain waits while clients remain, and answers once the pod is empty.
+    let answered = false;
+    const drained = fetch(`http://127.0.0.1:${configA.signalingPort}/drain`).then(async (r) => {
+      answered = true;
+      return [r.status, await r.text()];
+    });
+    await new Promise((r) => setTimeout(r, 750));
+    expect(answered).toBe(false);
     for (const c of clients) if (c.socket.url.includes(String(configA.signalingPort))) c.close();
+    expect(await drained).toEqual([200, 'drained\n']);
     await Promise.race([
       podA.stopped,
       new Promise((_, reject) =>

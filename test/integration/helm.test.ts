@@ -357,6 +357,15 @@ describe('charts/amphi on real helm and a real API server', () => {
       ),
     );
     expect(sts.spec?.template.spec?.containers[0]?.image).toBe('amphi/media-pod:0.1.0');
+    // The chart's platform settings reach the media pods: identity, join-token key, Redis.
+    const podSpec = sts.spec?.template.spec;
+    expect(podSpec?.serviceAccountName).toBe(`${FULL}-media-pod`);
+    await kubectl(['get', 'serviceaccount', `${FULL}-media-pod`, '-n', NS]);
+    const mediaEnv = podSpec?.containers[0]?.env ?? [];
+    const tokenEnv = mediaEnv.find((e) => e.name === 'JOIN_TOKEN_SECRET');
+    expect(tokenEnv?.valueFrom?.secretKeyRef?.name).toBe(`${FULL}-secrets`);
+    await kubectl(['get', 'secret', `${FULL}-secrets`, '-n', NS]);
+    expect(mediaEnv.find((e) => e.name === 'REDIS_URL')?.value).toMatch(/^redis:\/\//);
     const lease = JSON.parse(
       await kubectl(['get', 'lease', `${FULL}-operator`, '-n', NS, '-o', 'json']),
     ) as { spec: { holderIdentity: string } };

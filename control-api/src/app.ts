@@ -36,7 +36,10 @@ export function createApp(options: AppOptions): { app: Express; routes: Route[];
     config,
     redis,
     rooms: options.rooms,
-    store: new RoomStore(redis),
+    store: new RoomStore(redis, {
+      perSecond: config.rate.roomPerSecond,
+      burst: config.rate.roomBurst,
+    }),
     liveNodes: new LiveNodesCache(new NodeRegistry(redis)),
     joinKey: joinSigningKey(config),
     logger,

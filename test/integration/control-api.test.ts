@@ -585,6 +585,28 @@ describe('control API on real Redis and a real apiserver', () => {
     } finally {
       await limited.close();
     }
+    // Per room: the room's bucket is charged inside the stage script (no extra round trip).
+    const roomLimited = await startApi(
+      testEnv(redisServer.url, { RATE_ROOM_PER_SECOND: '0.5', RATE_ROOM_BURST: '3' }),
+      new KubeAudioRooms(kube.kubeConfig, NS),
+    );
+    try {
+      await redis.del(controlRoomKeys(`${NS}/crowd`).rate);
+      const token = await userToken('u39');
+      const statuses = [];
+      for (const method of ['POST', 'DELETE', 'POST', 'DELETE'])
+        statuses.push(
+          (
+            await call(roomLimited.url, method, '/v1/rooms/crowd/hand', {
+              auth: token,
+              body: method === 'POST' ? {} : undefined,
+            })
+          ).status,
+        );
+      expect(statuses).toEqual([200, 200, 200, 429]);
+    } finally {
+      await roomLimited.close();
+    }
   });
 
   test('kubectl-made rooms are listed; the platform makes a host; ending deletes the AudioRoom', async () => {

@@ -143,7 +143,7 @@ export function mountRoutes(app: Express, routes: readonly Route[], options: Mou
   }
   // Unknown paths and methods.
   app.use((req: Request, res: Response) => {
-    const allowed = [...methodsByPath].find(([path]) => matches(path, req.path))?.[1];
+    const allowed = allowedMethods(methodsByPath, req.path);
     if (allowed) {
       res.setHeader('Allow', [...allowed].join(', '));
       sendProblem(res, req, problemBase, 'method-not-allowed', `${req.method} is not allowed here`);
@@ -193,10 +193,23 @@ export function mountRoutes(app: Express, routes: readonly Route[], options: Mou
   app.use(onError);
 }
 
-function matches(pattern: string, path: string): boolean {
-  const a = pattern.split('/');
+/** Methods of the most specific patterns matching a path (literal segments beat parameters). */
+function allowedMethods(
+  methodsByPath: Map<string, Set<string>>,
+  path: string,
+): Set<string> | undefined {
   const b = path.split('/');
-  return a.length === b.length && a.every((seg, i) => seg.startsWith(':') || seg === b[i]);
+  let best = -1;
+  let methods: Set<string> | undefined;
+  for (const [pattern, set] of methodsByPath) {
+    const a = pattern.split('/');
+    if (a.length !== b.length || !a.every((seg, i) => seg.startsWith(':') || seg === b[i]))
+      continue;
+    const score = a.filter((seg) => !seg.startsWith(':')).length;
+    if (score > best) [best, methods] = [score, new Set(set)];
+    else if (score === best) set.forEach((m) => methods!.add(m));
+  }
+  return methods;
 }
 
 function isDependencyFailure(error: unknown): boolean {

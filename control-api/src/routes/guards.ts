@@ -2,9 +2,7 @@
 import { roomId } from '../../../common/src/contract/keys.js';
 import type { Principal } from '../auth/principal.js';
 import type { Deps } from '../deps.js';
-import { takeToken } from '../http/rate-limit.js';
 import { HttpProblem } from '../http/problem.js';
-import { controlRoomKeys } from '../redis/keys.js';
 
 export const contractRoom = (deps: Deps, name: string): string =>
   roomId(deps.config.namespace, name);
@@ -13,15 +11,4 @@ export const contractRoom = (deps: Deps, name: string): string =>
 export function requireUser(principal: Principal, what: string): void {
   if (principal.kind !== 'user')
     throw new HttpProblem('forbidden', `${what} needs a user token, not an API key`);
-}
-
-/** Charges the room's token bucket. */
-export function roomRateLimit(deps: Deps, room: string): Promise<void> {
-  const { roomPerSecond, roomBurst } = deps.config.rate;
-  return takeToken(
-    deps.redis,
-    controlRoomKeys(room).rate,
-    { perSecond: roomPerSecond, burst: roomBurst },
-    'this room',
-  );
 }

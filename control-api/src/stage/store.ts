@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal.js';
 import { HttpProblem, type ProblemKind } from '../http/problem.js';
 import { controlRoomKeys, streamsKey } from '../redis/keys.js';
 import { LuaScript } from '../redis/script.js';
+import type { Bucket } from '../http/rate-limit.js';
 import { ROOM_SCRIPT, SNAPSHOT_SCRIPT } from './lua.js';
 
 const roomScript = new LuaScript(ROOM_SCRIPT);
@@ -65,12 +66,17 @@ function keyList(room: string): string[] {
     k.banned,
     k.log,
     k.seq,
+    k.rate,
   ];
 }
 
 export class RoomStore {
   readonly #knownStreams = new Set<string>();
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    /** The room's token bucket, charged by every change (one script call: no extra round trip). */
+    private readonly bucket: Bucket | undefined = undefined,
+  ) {}
 
   async #call(
     room: string,
@@ -87,7 +93,19 @@ export class RoomStore {
       controlRoomKeys(room).events,
       room,
       data,
+      // A join is charged once, at its check.
+      ...(this.bucket && op !== 'join' ? [this.bucket.perSecond / 1000, this.bucket.burst] : []),
     ])) as Array<string | number>;
+    if (reply[0] === 'err' && reply[1] === 'rate-limited') {
+      const seconds = Math.max(1, Math.ceil(Number(reply[2]) / 1000));
+      throw new HttpProblem(
+        'rate-limited',
+        `rate limit of this room exceeded; retry in ${seconds} s`,
+        {
+          headers: { 'Retry-After': String(seconds) },
+        },
+      );
+    }
     if (reply[0] === 'err') throw new HttpProblem(reply[1] as ProblemKind, String(reply[2]));
     return reply.map(String);
   }

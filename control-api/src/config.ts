@@ -102,6 +102,7 @@ const list = (s: string): string[] =>
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
+  const reported = new Set<string>();
   for (const [key, schema] of Object.entries(Env.properties)) {
     const value = env[key];
     if (value === undefined || value === '') {
@@ -111,13 +112,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     if (INTEGER_KEYS.has(key)) {
       const n = Number(value);
-      if (!Number.isFinite(n)) problems.push(`${key}: not a number: ${JSON.stringify(value)}`);
+      if (!Number.isFinite(n)) {
+        problems.push(`${key}: not a number: ${JSON.stringify(value)}`);
+        reported.add(key);
+      }
       raw[key] = n;
     } else raw[key] = value;
   }
   for (const error of check.Errors(raw)) {
-    const key = error.path.replace(/^\//, '');
-    problems.push(`${key}: ${error.message}`);
+    const key = error.path.replace(/^\//, '').split('/')[0] ?? '';
+    if (reported.has(key)) continue;
+    reported.add(key);
+    const value = raw[key];
+    problems.push(
+      value === undefined
+        ? `${key}: required`
+        : `${key}: ${error.message} (got ${JSON.stringify(value)})`,
+    );
   }
   const e = raw as Env;
   if (problems.length === 0) {

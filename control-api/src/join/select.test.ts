@@ -1,0 +1,107 @@
+// Region and shard choice: hints, RTTs, headroom, draining pods, speakers to the origin.
+import { describe, expect, test } from '@jest/globals';
+import { heartbeat, placedRoute } from '../../test/harness.js';
+import { HttpProblem } from '../http/problem.js';
+import { selectPlacement } from './select.js';
+
+const room = 'ns/r';
+const nodes = [heartbeat('media-eu-0', 'eu-west'), heartbeat('media-us-0', 'us-east')];
+
+const kind = (f: () => unknown): string | undefined => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof HttpProblem) return e.kind;
+    throw e;
+  }
+  return undefined;
+};
+
+describe('join placement', () => {
+  test('RTTs pick the nearest region; the hint beats them; speakers go to the origin', () => {
+    const route = placedRoute(room);
+    expect(
+      selectPlacement({ route, nodes, produces: false, rtts: { 'us-east': 10, 'eu-west': 50 } })
+        .shard.id,
+    ).toBe('e2');
+    expect(
+      selectPlacement({ route, nodes, produces: false, region: 'eu-west', rtts: { 'us-east': 10 } })
+        .shard.id,
+    ).toBe('e1');
+    expect(selectPlacement({ route, nodes, produces: true, region: 'us-east' }).shard.id).toBe(
+      'o0',
+    );
+  });
+
+  test('full or draining edges are skipped; the next region takes over', () => {
+    const route = placedRoute(room, { listenersPerShard: 10 }); // e1 holds 10: full
+    expect(selectPlacement({ route, nodes, produces: false, region: 'eu-west' }).region).toBe(
+      'us-east',
+    );
+    const draining = [
+      heartbeat('media-eu-0', 'eu-west'),
+      heartbeat('media-us-0', 'us-east', { draining: true }),
+    ];
+    expect(kind(() => selectPlacement({ route, nodes: draining, produces: false }))).toBe(
+      'no-capacity',
+    );
+  });
+
+  test('the least-filled edge wins, with fresher counts from the heartbeat', () => {
+    const route = placedRoute(room, {
+      shards: [
+        ...placedRoute(room).shards,
+        {
+          id: 'e3',
+          role: 'edge',
+          region: 'eu-west',
+          node: 'media-eu-0',
+          worker: 0,
+          listeners: 3,
+          state: 'Ready',
+          from: 'o0',
+        },
+      ],
+    });
+    expect(selectPlacement({ route, nodes, produces: false, region: 'eu-west' }).shard.id).toBe(
+      'e3',
+    );
+    const reported = [
+      heartbeat('media-eu-0', 'eu-west', {
+        shards: [
+          {
+            room,
+            shard: 'e3',
+            role: 'edge',
+            worker: 0,
+            state: 'Ready',
+            listeners: 400,
+            speakers: 0,
+          },
+        ],
+      }),
+      nodes[1]!,
+    ];
+    expect(
+      selectPlacement({ route, nodes: reported, produces: false, region: 'eu-west' }).shard.id,
+    ).toBe('e1');
+  });
+
+  test('a room without ready shards or live pods is not placed / has no capacity', () => {
+    expect(
+      kind(() =>
+        selectPlacement({
+          route: placedRoute(room, { phase: 'Pending', shards: [] }),
+          nodes,
+          produces: false,
+        }),
+      ),
+    ).toBe('room-not-placed');
+    expect(
+      kind(() => selectPlacement({ route: placedRoute(room), nodes: [], produces: true })),
+    ).toBe('room-not-placed');
+    expect(
+      kind(() => selectPlacement({ route: placedRoute(room), nodes: [], produces: false })),
+    ).toBe('no-capacity');
+  });
+});

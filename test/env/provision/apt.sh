@@ -15,12 +15,17 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "amphi: installing Debian packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-lock=(-o DPkg::Lock::Timeout=600)
+# Waits up to 10 min for dpkg's lock; a stalled mirror fails after 30 s of silence, not minutes.
+lock=(-o DPkg::Lock::Timeout=600 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30)
 # DPkg::Lock::Timeout does not cover the lists lock of `apt-get update` (apt 2.6): retry while a
 # concurrent apt-get holds it.
 for attempt in $(seq 60); do
   if out="$($sudo apt-get "${lock[@]}" update -qq 2>&1)"; then break; fi
-  if [ "$attempt" -lt 60 ] && grep -q 'Could not get lock' <<<"$out"; then sleep 10; continue; fi
+  if [ "$attempt" -lt 60 ] && grep -q 'Could not get lock' <<<"$out"; then
+    [ "$attempt" -eq 1 ] && echo "amphi: another apt-get holds apt's lists lock; waiting for it (up to 10 min)" >&2
+    sleep 10
+    continue
+  fi
   echo "$out" >&2
   echo "amphi: apt-get update failed: is Debian's package mirror reachable?" >&2; exit 1
 done

@@ -46,14 +46,21 @@ if [ ! -f "$dest/.done" ]; then
   trap 'rm -rf "$tmp"' EXIT
   rm -rf "$tmp" && mkdir -p "$tmp/lib"
   # Maven runs on the Java 17 found above; its downloads stay in the cache for re-runs.
+  # Network timeouts: Maven 3.8's wagon waits 30 min on a stalled read (measured: a stalled mirror
+  # still hung after 15 min); these make it fail in minutes, and `timeout` bounds the whole step.
+  # (maven.wagon.* for Maven 3.8, aether.connector.* for 3.9's transport.)
   JAVA_HOME="$(dirname "$(dirname "$java17")")" \
+    timeout --foreground --kill-after=10 "${AMPHI_MAVEN_TIMEOUT:-1200}" \
     mvn --batch-mode --quiet --no-transfer-progress \
+    -Dmaven.wagon.rto=30000 -Dmaven.wagon.http.retryHandler.count=1 \
+    -Daether.connector.connectTimeout=30000 -Daether.connector.requestTimeout=30000 \
     -Dmaven.repo.local="$AMPHI_CACHE/maven-repo" \
     -f "$root/test/env/cassandra/pom.xml" \
     -Dcassandra.version="$ver" -Dlib.dir="$tmp/lib" \
     dependency:copy-dependencies >"$tmp/mvn.log" 2>&1 || {
     tail -n 40 "$tmp/mvn.log" >&2
-    echo "amphi: resolving org.apache.cassandra:cassandra-all:$ver from Maven Central failed" >&2
+    echo "amphi: resolving org.apache.cassandra:cassandra-all:$ver from Maven Central failed" \
+      "(is Maven Central, or the mirror in ~/.m2/settings.xml, reachable?)" >&2
     exit 1
   }
   # Sanity: the server jar, the jamm agent and JNA must be there.

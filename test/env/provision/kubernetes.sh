@@ -8,7 +8,8 @@
 #   etcd   Debian trixie's etcd-server $ETCD_DEB_VERSION .deb, fetched with a private apt state
 #       (the system's apt sources are not touched) and unpacked with dpkg -x
 # Idempotent: each part has a stamp holding its fingerprint; a warm run only compares stamps.
-# Usage: kubernetes.sh [--force]   (AMPHI_BUILD_JOBS=N sets go build -p, default: number of cores)
+# Usage: kubernetes.sh [--force]   (AMPHI_BUILD_JOBS=N sets go build -p, default: number of cores;
+#   AMPHI_GO_TIMEOUT=S bounds each go command, default 2400 s)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -51,6 +52,30 @@ took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 need_go() {
   command -v go >/dev/null || die "go is not on PATH: install Go (>= the 'go' line of k8s.io/kubernetes v$kver's go.mod) to build $1"
 }
+# Fail on a missing toolchain at once, not after the etcd download.
+if ! fresh_kwok || ! fresh_kube; then need_go "kwok and the Kubernetes control plane"; fi
+
+# bounded WHAT CMD...: CMD under a wall-clock limit. The go command has no network timeout of its
+# own: on a stalled module proxy it waits forever (measured: still waiting after 15 min).
+# --foreground keeps Ctrl-C working; the go command itself does the downloads.
+go_timeout="${AMPHI_GO_TIMEOUT:-2400}"
+bounded() {
+  local what="$1" rc=0
+  shift
+  timeout --foreground --kill-after=10 "$go_timeout" "$@" || rc=$?
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    log "$what did not finish within $go_timeout s: a stalled download from $(go env GOPROXY)? (AMPHI_GO_TIMEOUT=<seconds> sets the limit)"
+  fi
+  return "$rc"
+}
+# probe_proxy MODULE@VERSION: the proxy answers for it within a minute (instant when cached).
+probe_proxy() {
+  local out rc=0
+  out="$(cd "$tmp" && timeout --foreground 60 go list -m "$1" 2>&1)" || rc=$?
+  [ "$rc" -eq 0 ] && return 0
+  [ "$rc" -eq 124 ] && die "the Go module proxy ($(go env GOPROXY)) did not answer within 60 s for $1"
+  die "the Go module proxy ($(go env GOPROXY)) cannot serve $1: $out"
+}
 
 # ---- etcd: Debian trixie's etcd-server .deb --------------------------------------------------------
 provision_etcd() {
@@ -68,11 +93,15 @@ provision_etcd() {
   mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/sources.list.d" "$a/preferences.d" "$a/deb"
   touch "$a/status"
   echo "deb [signed-by=$keyring] $mirror trixie main" >"$a/sources.list"
+  # Short network timeouts: with apt's defaults a stalled mirror costs about 4 minutes.
   local opts=(-o "Dir::Etc::SourceList=$a/sources.list" -o "Dir::Etc::SourceParts=$a/sources.list.d"
     -o "Dir::Etc::PreferencesParts=$a/preferences.d" -o "Dir::State::Lists=$a/lists"
     -o "Dir::State::status=$a/status" -o "Dir::Cache=$a/cache" -o Debug::NoLocking=1
-    -o APT::Sandbox::User="$(id -un)" -o Acquire::Languages=none)
-  apt-get "${opts[@]}" update -qq >"$tmp/apt.log" 2>&1 \
+    -o APT::Sandbox::User="$(id -un)" -o Acquire::Languages=none
+    -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=1)
+  # --error-on=any: a failed fetch is an error (apt-get update exits 0 on one by default, and the
+  # next step would blame a missing etcd-server instead of the mirror).
+  apt-get "${opts[@]}" update -qq --error-on=any >"$tmp/apt.log" 2>&1 \
     || die "apt-get update of Debian trixie ($mirror) failed: $(tail -n 5 "$tmp/apt.log")"
   local versions version
   versions="$(apt-cache "${opts[@]}" madison etcd-server | awk -F'|' '{ gsub(/ /, "", $2); print $2 }')"
@@ -90,8 +119,9 @@ provision_etcd() {
 # ---- kwok -----------------------------------------------------------------------------------------
 provision_kwok() {
   need_go kwok
+  probe_proxy "sigs.k8s.io/kwok@v$KWOK_VERSION"
   local t0; t0="$(now)"
-  GOBIN="$tmp/kwok" CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+  bounded "go install kwok" env GOBIN="$tmp/kwok" CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
     go install -trimpath -ldflags '-s -w' "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" \
     || die "go install sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION failed"
   install -m 0755 "$tmp/kwok/kwok" "$bin/kwok"
@@ -107,8 +137,9 @@ provision_kube() {
   rm -rf "$work" && mkdir -p "$work"
   cp -R "$src"/. "$work"/
   local t0 dl gomod
+  probe_proxy "k8s.io/kubernetes@v$kver"
   t0="$(now)"
-  dl="$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@v$kver")" \
+  dl="$(cd "$work" && bounded "go mod download" env GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@v$kver")" \
     || die "go mod download k8s.io/kubernetes@v$kver failed: $dl"
   gomod="$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$dl")"
   [ -f "$gomod" ] || die "go mod download gave no go.mod for k8s.io/kubernetes@v$kver: $dl"
@@ -126,7 +157,7 @@ provision_kube() {
   } >"$work/go.mod"
   local n; n="$(grep -c "=> k8s.io/.* $staging\$" "$work/go.mod" || true)"
   [ "$n" -gt 10 ] || die "found only $n staging modules in k8s.io/kubernetes@v$kver's go.mod; see $work/go.mod"
-  (cd "$work" && go mod tidy >"$tmp/tidy.log" 2>&1) || die "go mod tidy in $work failed: $(tail -n 20 "$tmp/tidy.log")"
+  (cd "$work" && bounded "go mod tidy" go mod tidy >"$tmp/tidy.log" 2>&1) || die "go mod tidy in $work failed: $(tail -n 20 "$tmp/tidy.log")"
   echo "$(date -u +%FT%TZ) go-mod-download+tidy $(took "$t0") s" >>"$times"
   log "resolved k8s.io/kubernetes v$kver with $n staging replaces in $(took "$t0") s"
 
@@ -138,7 +169,7 @@ provision_kube() {
   done
   for c in "${components[@]}"; do
     t0="$(now)"
-    (cd "$work" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -p "${AMPHI_BUILD_JOBS:-$(nproc)}" \
+    (cd "$work" && bounded "go build $c" env CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -p "${AMPHI_BUILD_JOBS:-$(nproc)}" \
       -trimpath -ldflags "$ldflags" -o "$tmp/$c" "./$c") || die "go build of $c failed"
     "$tmp/$c" --version >/dev/null || die "the built $c does not run"
     install -m 0755 "$tmp/$c" "$bin/$c"

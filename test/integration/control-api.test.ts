@@ -254,7 +254,8 @@ describe('control API on real Redis and a real apiserver', () => {
     await ok('POST', '/invitation/accept', 'alice');
     await ok('POST', '/participants/bob/invite', 'host');
     await ok('POST', '/invitation/decline', 'bob');
-    let state = (await ok('GET', '', 'bob')) as Record<string, unknown>;
+    expect(((await ok('GET', '', 'bob')) as { handQueue: unknown[] }).handQueue).toEqual([]);
+    let state = (await ok('GET', '', 'mod')) as Record<string, unknown>;
     expect(state).toMatchObject({
       hosts: ['host'],
       moderators: ['mod'],

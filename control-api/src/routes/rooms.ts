@@ -139,14 +139,19 @@ export function roomRoutes(deps: Deps): Route[] {
       params: RoomParams,
       responses: { 200: { description: 'The room', schema: RoomState } },
       problems: ['room-not-found'],
-      async handler({ params }) {
+      async handler({ params, principal }) {
         const room = contractRoom(deps, params.id);
         const [cr, snapshot] = await Promise.all([
           deps.rooms.get(params.id),
           deps.store.snapshot(room),
         ]);
         if (!cr) throw new HttpProblem('room-not-found', `no room ${params.id}`);
-        return { status: 200, body: roomView(deps, cr, snapshot) };
+        const view = roomView(deps, cr, snapshot);
+        // Who raised a hand is for moderators (and the platform); everyone sees how many.
+        const role = snapshot?.roles[principal.id];
+        if (principal.kind !== 'platform' && role !== 'host' && role !== 'moderator')
+          view.handQueue = [];
+        return { status: 200, body: view };
       },
     }),
     defineRoute({

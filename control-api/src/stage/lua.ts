@@ -212,7 +212,10 @@ local present = 0
 for i = 1, #stage, 2 do present = present + redis.call('HEXISTS', parts, stage[i]) end
 local queue = redis.call('ZRANGE', hands, 0, -1)
 local times = {}
-if #queue > 0 then times = redis.call('HMGET', handTimes, unpack(queue)) end
+for i = 1, #queue, 1000 do
+  local chunk = redis.call('HMGET', handTimes, unpack(queue, i, math.min(i + 999, #queue)))
+  for j = 1, #chunk do times[#times + 1] = chunk[j] end
+end
 return {
   redis.call('HGETALL', meta), redis.call('GET', route) or '', stage, redis.call('HLEN', parts), present,
   queue, times, redis.call('HKEYS', invites), redis.call('SMEMBERS', muted)

@@ -17,5 +17,7 @@ trap 'kill $server 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 1 100); do grep -q '"url"' "$out" && break; sleep 0.2; done
 url="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["url"])' "$out")"
 token="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["token"])' "$out")"
+# schemathesis keeps a .schemathesis/ cache in its working directory: not in the checkout.
+cd "$(mktemp -d)"
 "$venv/bin/schemathesis" run "$url/v1/openapi.json" -H "Authorization: Bearer $token" \
   --checks all --max-examples "${FUZZ_EXAMPLES:-60}" --request-timeout 10 "$@"

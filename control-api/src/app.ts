@@ -7,6 +7,7 @@ import { NodeRegistry, type SigningKey } from '../../common/src/contract/index.j
 import { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
+import { ApiMetrics } from './http/metrics.js';
 import { mountRoutes } from './http/mount.js';
 import { openApiDocument } from './http/openapi.js';
 import { takeToken } from './http/rate-limit.js';
@@ -24,13 +25,20 @@ export interface AppOptions {
   redis: Redis;
   rooms: AudioRooms;
   logger: Logger;
+  /** Process metrics (CPU, heap, event loop) on /metrics too; once per process. */
+  defaultMetrics?: boolean;
 }
 
 export function joinSigningKey(config: Config): SigningKey {
   return { alg: 'HS256', secret: new TextEncoder().encode(config.joinToken.secret) };
 }
 
-export function createApp(options: AppOptions): { app: Express; routes: Route[]; deps: Deps } {
+export function createApp(options: AppOptions): {
+  app: Express;
+  routes: Route[];
+  deps: Deps;
+  metrics: ApiMetrics;
+} {
   const { config, redis, logger } = options;
   const deps: Deps = {
     config,
@@ -76,6 +84,23 @@ export function createApp(options: AppOptions): { app: Express; routes: Route[];
       },
     }),
   );
+  const metrics = new ApiMetrics(options.defaultMetrics ?? false);
+  routes.push(
+    defineRoute({
+      method: 'get',
+      path: '/metrics',
+      operationId: 'metrics',
+      summary: 'Prometheus metrics (restrict by network policy)',
+      tags: ['meta'],
+      auth: false,
+      responses: { 200: { description: 'Prometheus text exposition' } },
+      problems: [],
+      async handler({ res }) {
+        res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+        return { status: 200, sent: true };
+      },
+    }),
+  );
   const authenticator = new Authenticator(config);
   const { userPerSecond, userBurst } = config.rate;
   const app = express();
@@ -88,6 +113,7 @@ export function createApp(options: AppOptions): { app: Express; routes: Route[];
         authorization: req.get('authorization'),
         'x-api-key': req.get('x-api-key'),
       }),
+    observe: (route, method, status, seconds) => metrics.observe(route, method, status, seconds),
     rateLimit: (principal) =>
       takeToken(
         redis,
@@ -96,5 +122,5 @@ export function createApp(options: AppOptions): { app: Express; routes: Route[];
         principal.id,
       ),
   });
-  return { app, routes, deps };
+  return { app, routes, deps, metrics };
 }

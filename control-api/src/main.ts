@@ -32,6 +32,7 @@ const { app } = createApp({
   redis,
   rooms: new KubeAudioRooms(kubeConfig, config.namespace),
   logger,
+  defaultMetrics: true,
 });
 
 let writer: WriteBehind | undefined;

@@ -96,6 +96,10 @@ describe('control API on real Redis and a real apiserver', () => {
       ]),
     );
     expect(body.paths['/v1/rooms/{id}/join']!.post!.responses).toHaveProperty('503');
+    const metrics = await fetch(`${api.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(
+      /amphi_control_http_requests_total\{route="\/v1\/openapi.json",method="GET",status="200"\} 1/,
+    );
   });
 
   test('create → not placed → placed: joins pick region and shard, sign tokens and TURN credentials', async () => {

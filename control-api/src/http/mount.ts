@@ -24,6 +24,8 @@ export interface MountOptions {
   authenticate(req: Request): Promise<Principal>;
   /** Charges the principal's bucket; throws a rate-limited problem. */
   rateLimit(principal: Principal): Promise<void>;
+  /** Called when a response finishes, with the route template ('unmatched' for none). */
+  observe?(route: string, method: string, status: number, seconds: number): void;
 }
 
 declare module 'express-serve-static-core' {
@@ -87,6 +89,21 @@ export function mountRoutes(app: Express, routes: readonly Route[], options: Mou
       },
     }),
   );
+  if (options.observe) {
+    const observe = options.observe;
+    app.use((req, res, next) => {
+      const t0 = process.hrtime.bigint();
+      res.once('finish', () =>
+        observe(
+          (res.locals.route as string | undefined) ?? 'unmatched',
+          req.method,
+          res.statusCode,
+          Number(process.hrtime.bigint() - t0) / 1e9,
+        ),
+      );
+      next();
+    });
+  }
   app.use(
     express.json({
       limit: options.bodyLimitBytes,
@@ -102,6 +119,7 @@ export function mountRoutes(app: Express, routes: readonly Route[], options: Mou
       route.method.toUpperCase(),
     );
     app[route.method](path, async (req: Request, res: Response, next: NextFunction) => {
+      res.locals.route = route.path;
       try {
         const principal: Principal =
           route.auth === false
@@ -133,6 +151,7 @@ export function mountRoutes(app: Express, routes: readonly Route[], options: Mou
           req,
           res,
         });
+        if (reply.sent) return;
         for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
         if (reply.body === undefined) res.status(reply.status).end();
         else res.status(reply.status).json(reply.body);

@@ -18,6 +18,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** The handler wrote the response itself (e.g. a non-JSON body). */
+  sent?: boolean;
 }
 
 export interface RouteSpec<P extends TObject, Q extends TObject, B extends TSchema> {

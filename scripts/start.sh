@@ -1,12 +1,31 @@
 #!/usr/bin/env bash
-# Local mode: the whole platform on one machine. Not built yet (tracked as issue 7, after the
-# operator, media pod and control API): this placeholder says so instead of pretending.
+# Local mode: the whole platform on one machine, no Kubernetes (local/main.ts): redis-server (unless
+# REDIS_URL is given), the control API, the operator's placement loop, one media pod with one
+# mediasoup worker per core, and a browser page. Prints the URL to open; Ctrl-C stops everything.
+# Settings: AMPHI_PORT (8080; 0 = any free port), AMPHI_HOST (127.0.0.1), AMPHI_STATE_DIR
+# (~/.local/state/amphi), REDIS_URL, CASSANDRA_CONTACT_POINTS (else an on-disk JSONL store),
+# MEDIA_WORKERS (cores), MEDIA_BASE_PORT (a free run of ports).
 set -euo pipefail
-cat >&2 <<'MSG'
-amphi: local mode is not implemented yet.
-  It will run the operator's scheduler, one media pod and the control API in one process tree,
-  with a browser page to create, speak in and listen to rooms (issue 7).
-  What works today: `npm test` provisions and starts the real test bed (Kubernetes control plane,
-  Redis, Cassandra, mediasoup worker, WebRTC clients) and runs the suites against it.
-MSG
-exit 2
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+. scripts/node24.sh
+[ -d node_modules/mediasoup ] && [ -d node_modules/esbuild ] || {
+  echo "amphi: node modules are missing: run 'npm ci' first" >&2
+  exit 1
+}
+if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null && [ ! -x /usr/bin/redis-server ]; then
+  echo "amphi: redis-server is missing; installing the Debian packages (test/env/provision/apt.sh)" >&2
+  bash test/env/provision/apt.sh || {
+    echo "amphi: could not install redis-server: install the Debian package redis-server, or set REDIS_URL" >&2
+    exit 1
+  }
+fi
+if [ -z "${MEDIASOUP_WORKER_BIN:-}" ]; then
+  MEDIASOUP_WORKER_BIN="$(bash media-pod/worker-build/build.sh --print-path)"
+  if [ ! -x "$MEDIASOUP_WORKER_BIN" ]; then
+    echo "amphi: building the mediasoup worker once (media-pod/worker-build/build.sh; minutes)" >&2
+    bash media-pod/worker-build/build.sh >&2
+  fi
+  export MEDIASOUP_WORKER_BIN
+fi
+exec node --import tsx local/main.ts "$@"

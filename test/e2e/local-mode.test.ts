@@ -25,8 +25,8 @@ interface Amphi {
 
 const debug = (page: Page): Promise<Omit<Amphi, 'peakSince'>> =>
   page.evaluate(() => {
-    const { peakSince: _, ...rest } = (globalThis as unknown as { amphi: Amphi }).amphi;
-    return rest;
+    const a = (globalThis as unknown as { amphi: Amphi }).amphi;
+    return { ...a, peakSince: undefined };
   });
 
 async function peakOver(page: Page, ms: number): Promise<number> {

@@ -239,7 +239,11 @@ export class ShardHost {
       }
     }
     router.observer.once('close', () => {
-      if (!shard.closed) this.#close(shard, 'router closed');
+      if (shard.closed) return;
+      // mediasoup closes a dead worker's routers before it emits 'died': report the shard as
+      // Failed here, or the next heartbeat would simply not list it.
+      if (worker.worker.died) this.#fail(shard, `worker ${worker.index} died`);
+      else this.#close(shard, 'router closed');
     });
     this.shards.set(key, shard);
     this.log.info(
@@ -293,17 +297,15 @@ export class ShardHost {
   }
 
   #workerDied(worker: PoolWorker): void {
-    for (const shard of [...this.shards.values()]) {
-      if (shard.worker !== worker) continue;
-      this.#close(shard, `worker ${worker.index} died`);
-      this.failed.set(shard.key, {
-        ...shard.report(),
-        state: 'Failed',
-        listeners: 0,
-        speakers: 0,
-        message: `worker ${worker.index} died`,
-      });
-    }
+    for (const shard of [...this.shards.values()])
+      if (shard.worker === worker) this.#fail(shard, `worker ${worker.index} died`);
+  }
+
+  /** Closes a shard that broke under us and keeps reporting it as Failed. */
+  #fail(shard: Shard, message: string): void {
+    const report = shard.report();
+    this.#close(shard, message);
+    this.failed.set(shard.key, { ...report, state: 'Failed', listeners: 0, speakers: 0, message });
   }
 
   closeAll(reason: string): void {

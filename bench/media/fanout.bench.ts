@@ -296,6 +296,7 @@ function udpErrors(): { rcvbuf: number; inErrors: number } {
   };
 }
 
+/** Before phases only, while this bench sends nothing (its own load would count otherwise). */
 async function waitForQuiet(): Promise<void> {
   if (!WAIT_LOAD) return;
   const deadline = Date.now() + 10 * 60_000;
@@ -470,7 +471,7 @@ async function main(): Promise<void> {
   rC.close();
 
   // ------------------------------------------------------------------ 2. load steps (SRTP)
-  await waitForQuiet();
+  await waitForQuiet(); // nothing of ours is sending here (the hop phases are over)
   const origin = await w0.createRouter({ mediaCodecs: [OPUS] });
   const edge = await w1.createRouter({ mediaCodecs: [OPUS] });
   const src = await ingest(origin);
@@ -511,7 +512,6 @@ async function main(): Promise<void> {
     const setupMs = Date.now() - setupStart;
     sender.setTargets([src.target]);
     await sleep(WARMUP_MS);
-    await waitForQuiet();
     const load = load1();
     const ru = async () =>
       Promise.all(

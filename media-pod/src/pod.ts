@@ -43,6 +43,8 @@ export class MediaPod {
   #beating = false;
   #beatAgain = false;
   #rooms = new Map<string, number>();
+  /** Last active-speaker event per room, replayed to clients that join later. */
+  #activeSpeaker = new Map<string, unknown>();
   #stopping: Promise<void> | undefined;
   /** GET /drain requests waiting for the drain to end (answered when the pod stops). */
   #drainWaiters: Array<() => void> = [];
@@ -142,6 +144,8 @@ export class MediaPod {
       this.log.warn({ room }, 'room event is not JSON');
       return;
     }
+    if ((event as { type?: unknown } | null)?.type === 'activeSpeaker')
+      this.#activeSpeaker.set(room, event);
     const members = [...this.sessions].filter((s) => s.claims?.room === room);
     let moderation: ModerationEvent | undefined;
     try {
@@ -170,6 +174,7 @@ export class MediaPod {
     const channel = roomKeys(room).events;
     if (count <= 0) {
       this.#rooms.delete(room);
+      this.#activeSpeaker.delete(room);
       this.#subscriber.unsubscribe(channel).catch(() => {});
     } else {
       if (!this.#rooms.has(room)) this.#subscriber.subscribe(channel).catch(() => {});
@@ -391,6 +396,11 @@ export class MediaPod {
           log: this.log,
           isDraining: () => this.draining !== undefined,
           sessions: this.sessions,
+          // The dominant speaker is announced only when it changes: tell newcomers the current one.
+          onJoined: (session) => {
+            const last = session.claims && this.#activeSpeaker.get(session.claims.room);
+            if (last) session.notify({ method: 'roomEvent', data: last });
+          },
         });
       });
     });

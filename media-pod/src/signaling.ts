@@ -54,6 +54,8 @@ export interface SessionContext {
   log: Logger;
   isDraining(): boolean;
   sessions: Set<Session>;
+  /** Called once a session has joined (after its reply is queued): room state for newcomers. */
+  onJoined?(session: Session): void;
 }
 
 export class Session implements ShardMember {
@@ -272,6 +274,8 @@ export class Session implements ShardMember {
       this.#setRole(canProduce(claims.role) ? 'speaker' : 'listener');
       this.ctx.sessions.add(this);
       this.ctx.metrics.sessions.set(this.ctx.sessions.size);
+      const onJoined = this.ctx.onJoined;
+      if (onJoined) setImmediate(() => !this.#closed && onJoined(this));
       return {
         room: claims.room,
         shard: claims.shard,

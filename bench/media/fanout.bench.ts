@@ -611,6 +611,7 @@ async function main(): Promise<void> {
     const cores = s.workerPct.reduce((a, b) => a + b, 0) / 100;
     const perCore = s.n / cores;
     const usPkt = (cores * s.seconds * 1e6) / (s.n * (s.seconds * 50));
+    const others = Math.max(0, s.machinePct - cores * 100 - s.nodePct);
     if (s.lossPct <= 0.1) best = s;
     const check = s.workerPct.some(
       (v, i) => Math.abs(v - s.procCheckPct[i]!) > Math.max(3, v * 0.1),
@@ -634,6 +635,7 @@ async function main(): Promise<void> {
         `${f(s.p50, 0)}/${f(s.p99, 0)}`.padStart(15),
         `${s.pacing.late5}/${f(s.pacing.lateMax)}`.padStart(13),
       ].join(' ') +
+        (others > 20 ? `  (contended: other processes used ${f(others, 0)} % of a core)` : '') +
         (s.lossPct > 0.1 ? '  (overloaded: CPU figures not per forwarded packet)' : '') +
         (check ? `  (/proc says ${s.procCheckPct.map((v) => f(v)).join('/')} %)` : '') +
         (s.workerPct.some((v) => v > 100) ? '  (!) a worker > 100 %' : ''),

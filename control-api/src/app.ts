@@ -52,55 +52,8 @@ export function createApp(options: AppOptions): {
     joinKey: joinSigningKey(config),
     logger,
   };
-  const routes: Route[] = [...roomRoutes(deps), ...joinRoutes(deps), ...stageRoutes(deps)];
-  let document: unknown;
-  routes.push(
-    defineRoute({
-      method: 'get',
-      path: '/v1/openapi.json',
-      operationId: 'openapi',
-      summary: 'This document',
-      tags: ['meta'],
-      auth: false,
-      responses: { 200: { description: 'OpenAPI 3.1 document' } },
-      problems: [],
-      async handler() {
-        document ??= openApiDocument(routes, { title: 'amphi control API', version: '1.0.0' });
-        return { status: 200, body: document };
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/healthz',
-      operationId: 'health',
-      summary: 'Liveness and Redis reachability',
-      tags: ['meta'],
-      auth: false,
-      responses: { 200: { description: 'Healthy' } },
-      problems: [],
-      async handler() {
-        await redis.ping();
-        return { status: 200, body: { status: 'ok' } };
-      },
-    }),
-  );
   const metrics = new ApiMetrics(options.defaultMetrics ?? false);
-  routes.push(
-    defineRoute({
-      method: 'get',
-      path: '/metrics',
-      operationId: 'metrics',
-      summary: 'Prometheus metrics (restrict by network policy)',
-      tags: ['meta'],
-      auth: false,
-      responses: { 200: { description: 'Prometheus text exposition' } },
-      problems: [],
-      async handler({ res }) {
-        res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-        return { status: 200, sent: true };
-      },
-    }),
-  );
+  const routes = routeTable(deps, metrics);
   const authenticator = new Authenticator(config);
   const { userPerSecond, userBurst } = config.rate;
   const app = express();
@@ -123,4 +76,67 @@ export function createApp(options: AppOptions): {
       ),
   });
   return { app, routes, deps, metrics };
+}
+
+export const API_INFO = { title: 'amphi control API', version: '1.0.0' };
+
+/** Every route of the API, declared once: mounted by createApp, described by the document. */
+function routeTable(deps: Deps, metrics: ApiMetrics): Route[] {
+  const routes: Route[] = [...roomRoutes(deps), ...joinRoutes(deps), ...stageRoutes(deps)];
+  let document: unknown;
+  routes.push(
+    defineRoute({
+      method: 'get',
+      path: '/v1/openapi.json',
+      operationId: 'openapi',
+      summary: 'This document',
+      tags: ['meta'],
+      auth: false,
+      responses: { 200: { description: 'OpenAPI 3.1 document' } },
+      problems: [],
+      async handler() {
+        document ??= openApiDocument(routes, API_INFO);
+        return { status: 200, body: document };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/healthz',
+      operationId: 'health',
+      summary: 'Liveness and Redis reachability',
+      tags: ['meta'],
+      auth: false,
+      responses: { 200: { description: 'Healthy' } },
+      problems: [],
+      async handler() {
+        await deps.redis.ping();
+        return { status: 200, body: { status: 'ok' } };
+      },
+    }),
+  );
+  routes.push(
+    defineRoute({
+      method: 'get',
+      path: '/metrics',
+      operationId: 'metrics',
+      summary: 'Prometheus metrics (restrict by network policy)',
+      tags: ['meta'],
+      auth: false,
+      responses: { 200: { description: 'Prometheus text exposition' } },
+      problems: [],
+      async handler({ res }) {
+        res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+        return { status: 200, sent: true };
+      },
+    }),
+  );
+  return routes;
+}
+
+/**
+ * The OpenAPI document without a server: route declarations only, no handler runs (their
+ * dependencies are absent). `npm run generate` turns it into the SDK's types.
+ */
+export function controlApiDocument(): unknown {
+  return openApiDocument(routeTable({} as Deps, new ApiMetrics()), API_INFO);
 }

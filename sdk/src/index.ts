@@ -1,7 +1,26 @@
-// amphi client SDK: the control API (typed from the API's own schemas) and the media pod signalling
-// with mediasoup-client. Browser first; runs in Node with a WebRTC implementation installed globally.
+// amphi client SDK: the control API (types generated from its OpenAPI document) and the media pod
+// signalling with mediasoup-client. Browser first; runs in Node with a WebRTC implementation
+// installed globally.
 export { ApiError, ControlApi, type ControlApiOptions, type ParticipantAction } from './api.js';
-export type { CreateRoomRequest, JoinResponse, RoomState, RoomSummary, HandEntry } from './api.js';
+export type {
+  ApiOperation,
+  CallInput,
+  CreateRoomRequest,
+  HandEntry,
+  InvitationDecision,
+  JoinRequest,
+  JoinResponse,
+  PathParams,
+  Problem,
+  QueryParams,
+  RequestBody,
+  ResponseBody,
+  Role,
+  RoomList,
+  RoomState,
+  RoomSummary,
+  StageResult,
+} from './api.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export {
   RoomClient,

@@ -3,7 +3,7 @@
 // the operator run from source with the chart's ServiceAccount (proves the RBAC and the rendered
 // MediaRegion getting its StatefulSet), upgrade, invalid values, uninstall.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -292,14 +292,19 @@ describe('charts/amphi on real helm and a real API server', () => {
     });
   }, 180_000);
 
-  test('the operator, run from source with the chart’s ServiceAccount and env, gives the rendered MediaRegion its StatefulSet', async () => {
+  /**
+   * The operator run from source as the chart's operator ServiceAccount, with the env the chart
+   * gave its container (values from the downward API and Secrets replaced by what this process can
+   * use): proves the RBAC and the wiring without an image.
+   */
+  async function operatorFromSource(fullname: string, ns: string): Promise<ManagedProcess> {
     const token = (
-      await kubectl(['create', 'token', `${FULL}-operator`, '-n', NS, '--duration', '1h'])
+      await kubectl(['create', 'token', `${fullname}-operator`, '-n', ns, '--duration', '1h'])
     ).trim();
     const admin = parse(readFileSync(kube.kubeconfigPath, 'utf8')) as {
       clusters: unknown[];
     };
-    const kubeconfig = join(toolHome, 'operator-sa.kubeconfig');
+    const kubeconfig = join(toolHome, `${fullname}-operator-sa.kubeconfig`);
     writeFileSync(
       kubeconfig,
       stringify({
@@ -315,8 +320,8 @@ describe('charts/amphi on real helm and a real API server', () => {
     // The env the chart gave the operator container (values from the downward API and Secrets are
     // replaced by what this process can use).
     const deployment = await apps.readNamespacedDeployment({
-      name: `${FULL}-operator`,
-      namespace: NS,
+      name: `${fullname}-operator`,
+      namespace: ns,
     });
     const env: Record<string, string> = {};
     for (const e of deployment.spec!.template.spec!.containers[0]!.env!) {
@@ -334,11 +339,16 @@ describe('charts/amphi on real helm and a real API server', () => {
         KUBECONFIG: kubeconfig,
         REDIS_URL: redis.url,
         POD_NAME: 'helm-test-operator',
-        POD_NAMESPACE: NS,
+        POD_NAMESPACE: ns,
         AMPHI_HEALTH_PORT: String(port),
       },
     });
     operators.push(op);
+    return op;
+  }
+
+  test('the operator, run from source with the chart’s ServiceAccount and env, gives the rendered MediaRegion its StatefulSet', async () => {
+    const op = await operatorFromSource(FULL, NS);
     const sts = await timed('operator-to-statefulset', () =>
       waitFor(
         async () => {
@@ -521,4 +531,79 @@ describe('charts/amphi on real helm and a real API server', () => {
     expect(crds).toContain('mediaregions.amphi.dev');
     expect(crds).toContain('audiorooms.amphi.dev');
   }, 120_000);
+
+  test('install then uninstall with no upgrade between: the first install’s region goes too', async () => {
+    // Without the CRDs the chart creates them, so the region is the first install's post-install
+    // hook, which Helm itself never deletes (the chart's pre-delete placeholder does).
+    const release = 'amphi-second'; // contains the chart name → fullname is the release name
+    const ns = 'amphi-second';
+    await kubectl([
+      'delete',
+      'crd',
+      'mediaregions.amphi.dev',
+      'audiorooms.amphi.dev',
+      '--ignore-not-found',
+    ]);
+    await helm(['install', release, CHART, '-n', ns, '--create-namespace', ...REGION_SET]);
+    const region = (await custom.getNamespacedCustomObject({
+      group: 'amphi.dev',
+      version: 'v1alpha1',
+      plural: 'mediaregions',
+      namespace: ns,
+      name: 'eu',
+    })) as Obj;
+    expect(region.metadata.annotations?.['helm.sh/hook']).toContain('post-install');
+    const op = await operatorFromSource(release, ns);
+    await waitFor(
+      async () => {
+        const { items } = await apps.listNamespacedStatefulSet({ namespace: ns });
+        return items.some((s) => s.metadata?.name === 'eu-media') ? true : undefined;
+      },
+      {
+        what: 'the operator to create StatefulSet eu-media',
+        timeoutMs: 60_000,
+        abortIf: () => op.exitReason() ?? kube.failure(),
+      },
+    );
+
+    await timed('uninstall-first-install', () => helm(['uninstall', release, '-n', ns, '--wait']));
+    const regions = await custom.listNamespacedCustomObject({
+      group: 'amphi.dev',
+      version: 'v1alpha1',
+      plural: 'mediaregions',
+      namespace: ns,
+    });
+    expect((regions as { items: Obj[] }).items).toEqual([]);
+    await waitFor(
+      async () => {
+        const [sts, svc] = await Promise.all([
+          apps.listNamespacedStatefulSet({ namespace: ns }),
+          core.listNamespacedService({ namespace: ns }),
+        ]);
+        return sts.items.length + svc.items.length === 0 ? true : undefined;
+      },
+      {
+        what: 'the region’s StatefulSet and Service to be garbage-collected',
+        timeoutMs: 60_000,
+        abortIf: kube.failure,
+      },
+    );
+    // The placeholder was never reconciled: one StatefulSet was ever created, the real region's.
+    const created = await waitFor(
+      async () => {
+        const { items } = await kube.kubeConfig
+          .makeApiClient(EventsV1Api)
+          .listNamespacedEvent({ namespace: ns });
+        const found = items.filter(
+          (e) => e.reason === 'Created' && e.regarding?.kind === 'MediaRegion',
+        );
+        return found.length > 0 ? found : undefined;
+      },
+      { what: 'the Created event of region eu', timeoutMs: 10_000 },
+    );
+    expect(created).toHaveLength(1);
+    await op.stop(10_000);
+    const crds = await kubectl(['get', 'crd', '-o', 'name']);
+    expect(crds).toContain('mediaregions.amphi.dev');
+  }, 180_000);
 });

@@ -8,7 +8,9 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   EventsV1Api,
+  PatchStrategy,
   PolicyV1Api,
+  setHeaderOptions,
   type V1Pod,
 } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
@@ -347,6 +349,73 @@ describe('MediaRegion controller on a real control plane and Redis', () => {
       { what: 'the draining annotation removed', timeoutMs: 10_000 },
     );
     expect(await stsReplicas()).toBe(2);
+  }, 60_000);
+
+  test('a region annotated amphi.dev/reconciliation=disabled is left alone until the annotation goes', async () => {
+    await custom.createNamespacedCustomObject({
+      ...group,
+      namespace: NS,
+      body: {
+        apiVersion: 'amphi.dev/v1alpha1',
+        kind: 'MediaRegion',
+        metadata: { name: 'paused', annotations: { 'amphi.dev/reconciliation': 'disabled' } },
+        spec: {
+          region: 'eu-west',
+          mediaPod: { image: 'registry.example/amphi/media-pod:test' },
+          minReplicas: 1,
+          maxReplicas: 1,
+        },
+      },
+    });
+    // The event says the controller saw the region and chose to do nothing.
+    await waitFor(
+      async () => {
+        const { items } = await kube.kubeConfig
+          .makeApiClient(EventsV1Api)
+          .listNamespacedEvent({ namespace: NS });
+        return items.some(
+          (e) => e.reason === 'ReconciliationDisabled' && e.regarding?.name === 'paused',
+        );
+      },
+      { what: 'the ReconciliationDisabled event', timeoutMs: 20_000, abortIf: kube.failure },
+    );
+    const owned = await Promise.all([
+      apps.listNamespacedStatefulSet({ namespace: NS }),
+      core.listNamespacedConfigMap({
+        namespace: NS,
+        labelSelector: 'amphi.dev/media-region=paused',
+      }),
+    ]);
+    expect(owned[0].items.map((s) => s.metadata?.name)).not.toContain('paused-media');
+    expect(owned[1].items).toEqual([]);
+    expect(
+      (
+        (await custom.getNamespacedCustomObject({
+          ...group,
+          namespace: NS,
+          name: 'paused',
+        })) as MediaRegion
+      ).status,
+    ).toBeUndefined();
+
+    // An annotation change bumps no generation: the controller must still notice it.
+    await custom.patchNamespacedCustomObject(
+      {
+        ...group,
+        namespace: NS,
+        name: 'paused',
+        body: { metadata: { annotations: { 'amphi.dev/reconciliation': null } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitFor(
+      async () =>
+        (await apps.listNamespacedStatefulSet({ namespace: NS })).items.some(
+          (s) => s.metadata?.name === 'paused-media',
+        ),
+      { what: 'paused-media created once reconciliation is enabled', timeoutMs: 10_000 },
+    );
+    await custom.deleteNamespacedCustomObject({ ...group, namespace: NS, name: 'paused' });
   }, 60_000);
 
   test('deleting the region garbage-collects the owned objects', async () => {

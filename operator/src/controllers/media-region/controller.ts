@@ -30,6 +30,7 @@ import {
   MEDIA_REGION_API_VERSION,
   MEDIA_REGION_KIND,
   MEDIA_REGION_PLURAL,
+  reconciliationDisabled,
   type MediaRegion,
 } from './types.js';
 
@@ -144,7 +145,10 @@ export function createMediaRegionController(
       ...(deps.mediaPod ? { mediaPod: deps.mediaPod } : {}),
     }),
   });
-  controller.watch(regions, enqueueForObject(controller, generationChanged)).watch(
+  // Spec changes bump the generation; the reconciliation annotation does not, so it counts too.
+  const regionChanged = (a: MediaRegion, b: MediaRegion): boolean =>
+    generationChanged(a, b) || reconciliationDisabled(a) !== reconciliationDisabled(b);
+  controller.watch(regions, enqueueForObject(controller, regionChanged)).watch(
     statefulSets,
     enqueueForOwner(controller, {
       apiVersion: MEDIA_REGION_API_VERSION,

@@ -24,6 +24,7 @@ import {
   ANNOTATION_DRAINING,
   podName,
   podOrdinal,
+  reconciliationDisabled,
   stsName,
   type MediaRegion,
 } from './types.js';
@@ -63,6 +64,8 @@ export function mediaRegionReconciler(deps: MediaRegionReconcilerDeps): Reconcil
   // Our own writes the informers may not show yet (status, StatefulSet replicas).
   const statusWrites = new Map<string, Written<MediaRegionStatus>>();
   const stsWrites = new Map<string, Written<number>>();
+  // Regions whose reconciliation is disabled, so the event goes out once.
+  const paused = new Set<string>();
 
   const apply = async <T extends KubernetesObject>(
     key: string,
@@ -85,10 +88,26 @@ export function mediaRegionReconciler(deps: MediaRegionReconcilerDeps): Reconcil
       // Owner references let the garbage collector remove the children.
       statusWrites.delete(key);
       stsWrites.delete(key);
+      paused.delete(key);
       for (const id of [...applied.keys()]) if (id.startsWith(`${key}|`)) applied.delete(id);
       return;
     }
     const { namespace, name } = region.metadata;
+    if (reconciliationDisabled(region)) {
+      // Hands off: nothing applied, scaled, drained or reported until the annotation goes.
+      if (!paused.has(key)) {
+        paused.add(key);
+        log.info('reconciliation disabled by annotation amphi.dev/reconciliation');
+        void deps.events.normal(
+          region,
+          'ReconciliationDisabled',
+          'Reconcile',
+          'amphi.dev/reconciliation=disabled: the operator leaves this region alone',
+        );
+      }
+      return;
+    }
+    paused.delete(key);
     const spec = region.spec;
     const now = deps.clock.now();
 

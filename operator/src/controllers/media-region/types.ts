@@ -39,6 +39,14 @@ export const NODE_HOSTNAME_LABEL = 'kubernetes.io/hostname';
 export const ANNOTATION_DRAINING = 'amphi.dev/draining';
 export const ANNOTATION_DRAIN_DEADLINE = 'amphi.dev/drain-deadline';
 export const ANNOTATION_CONFIG_HASH = 'amphi.dev/config-hash';
+/**
+ * On a MediaRegion, "disabled" stops the operator from touching it or its objects (maintenance, or
+ * the chart's pre-delete placeholder), like CloudNativePG's cnpg.io/reconciliationLoop.
+ */
+export const ANNOTATION_RECONCILIATION = 'amphi.dev/reconciliation';
+
+export const reconciliationDisabled = (region: MediaRegion): boolean =>
+  region.metadata.annotations?.[ANNOTATION_RECONCILIATION] === 'disabled';
 
 /** The media pod's HTTP port: /healthz, /readyz, /metrics, /drain, WebSocket signalling. */
 export const HTTP_PORT = 8080;

@@ -23,8 +23,12 @@ export interface OperatorConfig {
   minEdgeAgeMs: number;
   /** Settings the MediaRegion controller gives the media pods it runs (not in the CR). */
   mediaPod: {
-    /** AMPHI_MEDIA_REDIS_URL, default REDIS_URL. */
+    /** AMPHI_MEDIA_REDIS_URL, default REDIS_URL; may hold $(REDIS_PASSWORD) for the kubelet. */
     redisUrl: string;
+    /** AMPHI_MEDIA_REDIS_URL_SECRET_NAME / _KEY (default key `redis-url`): REDIS_URL by secretKeyRef. */
+    redisUrlSecret?: { name: string; key: string };
+    /** AMPHI_MEDIA_REDIS_PASSWORD_SECRET_NAME / _KEY (default `redis-password`): REDIS_PASSWORD. */
+    redisPasswordSecret?: { name: string; key: string };
     /** AMPHI_JOIN_TOKEN_SECRET_NAME / _KEY (default key `secret`): JOIN_TOKEN_SECRET by secretKeyRef. */
     joinTokenSecret?: { name: string; key: string };
     /** JOIN_TOKEN_ISSUER (the control API's issuer). */
@@ -114,11 +118,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     );
   }
 
-  const secretName = name('AMPHI_JOIN_TOKEN_SECRET_NAME', undefined);
-  const secretKey = env.AMPHI_JOIN_TOKEN_SECRET_KEY || 'secret';
-  if (!/^[-._a-zA-Z0-9]+$/.test(secretKey) || secretKey.length > 253) {
+  /** A Secret reference from <prefix>_NAME and <prefix>_KEY (the key has a default). */
+  const secretRef = (
+    prefix: string,
+    defaultKey: string,
+  ): { name: string; key: string } | undefined => {
+    const secretName = name(`${prefix}_NAME`, undefined);
+    const key = env[`${prefix}_KEY`] || defaultKey;
+    if (!/^[-._a-zA-Z0-9]+$/.test(key) || key.length > 253) {
+      problems.push(
+        `${prefix}_KEY=${JSON.stringify(key)}: expected a Secret data key ([-._a-zA-Z0-9]+)`,
+      );
+    }
+    return secretName ? { name: secretName, key } : undefined;
+  };
+  const joinTokenSecret = secretRef('AMPHI_JOIN_TOKEN_SECRET', 'secret');
+  const redisUrlSecret = secretRef('AMPHI_MEDIA_REDIS_URL_SECRET', 'redis-url');
+  const redisPasswordSecret = secretRef('AMPHI_MEDIA_REDIS_PASSWORD_SECRET', 'redis-password');
+  if (mediaRedisUrl.includes('$(REDIS_PASSWORD)') && !redisPasswordSecret && !redisUrlSecret) {
     problems.push(
-      `AMPHI_JOIN_TOKEN_SECRET_KEY=${JSON.stringify(secretKey)}: expected a Secret data key ([-._a-zA-Z0-9]+)`,
+      'AMPHI_MEDIA_REDIS_URL uses $(REDIS_PASSWORD): set AMPHI_MEDIA_REDIS_PASSWORD_SECRET_NAME (and _KEY) so the media pods get it from the Secret',
     );
   }
   const serviceAccountName = name('AMPHI_MEDIA_SERVICE_ACCOUNT', undefined);
@@ -143,7 +162,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     minEdgeAgeMs: int('AMPHI_MIN_EDGE_AGE_MS', 60_000, 0, 86_400_000),
     mediaPod: {
       redisUrl: mediaRedisUrl,
-      ...(secretName ? { joinTokenSecret: { name: secretName, key: secretKey } } : {}),
+      ...(redisUrlSecret ? { redisUrlSecret } : {}),
+      ...(redisPasswordSecret ? { redisPasswordSecret } : {}),
+      ...(joinTokenSecret ? { joinTokenSecret } : {}),
       ...(env.JOIN_TOKEN_ISSUER ? { joinTokenIssuer: env.JOIN_TOKEN_ISSUER } : {}),
       ...(serviceAccountName ? { serviceAccountName } : {}),
     },

@@ -72,6 +72,14 @@ export async function startManager(config: OperatorConfig, log: Logger): Promise
     log.warn(
       'AMPHI_JOIN_TOKEN_SECRET_NAME is not set: media pods get no JOIN_TOKEN_SECRET and will not start',
     );
+  if (
+    mediaRegion &&
+    !config.mediaPod.redisUrlSecret &&
+    /\/\/[^/@]*:[^/@]+@/.test(config.mediaPod.redisUrl)
+  )
+    log.warn(
+      'the media pods’ Redis URL carries a password, which would be written into their StatefulSets: use $(REDIS_PASSWORD) with AMPHI_MEDIA_REDIS_PASSWORD_SECRET_NAME',
+    );
 
   let running:
     { audioRoom: ReturnType<typeof createAudioRoomController>; others: Runnable[] } | undefined;

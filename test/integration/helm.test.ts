@@ -64,6 +64,13 @@ const SERVICE_MONITOR_CRD = {
   },
 };
 
+/** A container env value as the kubelet expands it: $$ → $, $(VAR) from variables defined above. */
+function kubeletExpand(value: string, defined: Record<string, string>): string {
+  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (whole, name?: string) =>
+    name === undefined ? '$' : (defined[name] ?? whole),
+  );
+}
+
 describe('charts/amphi on real helm and a real API server', () => {
   let kube: KubernetesHandle;
   let redis: RedisHandle;
@@ -325,7 +332,7 @@ describe('charts/amphi on real helm and a real API server', () => {
     });
     const env: Record<string, string> = {};
     for (const e of deployment.spec!.template.spec!.containers[0]!.env!) {
-      if (e.value !== undefined) env[e.name] = e.value;
+      if (e.value !== undefined) env[e.name] = kubeletExpand(e.value, env);
     }
     const port = await freePort();
     const op = new ManagedProcess({
@@ -375,7 +382,18 @@ describe('charts/amphi on real helm and a real API server', () => {
     const tokenEnv = mediaEnv.find((e) => e.name === 'JOIN_TOKEN_SECRET');
     expect(tokenEnv?.valueFrom?.secretKeyRef?.name).toBe(`${FULL}-secrets`);
     await kubectl(['get', 'secret', `${FULL}-secrets`, '-n', NS]);
-    expect(mediaEnv.find((e) => e.name === 'REDIS_URL')?.value).toMatch(/^redis:\/\//);
+    // Redis: the password reaches the media pods from the Secret, never through the StatefulSet.
+    expect(mediaEnv.find((e) => e.name === 'REDIS_URL')?.value).toBe(
+      `redis://:$(REDIS_PASSWORD)@${FULL}-redis.${NS}.svc:6379`,
+    );
+    expect(mediaEnv.find((e) => e.name === 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+      name: `${FULL}-secrets`,
+      key: 'redis-password',
+    });
+    const secrets = await core.readNamespacedSecret({ name: `${FULL}-secrets`, namespace: NS });
+    const password = Buffer.from(secrets.data!['redis-password']!, 'base64').toString();
+    expect(password.length).toBeGreaterThan(8);
+    expect(JSON.stringify(sts)).not.toContain(password);
     const lease = JSON.parse(
       await kubectl(['get', 'lease', `${FULL}-operator`, '-n', NS, '-o', 'json']),
     ) as { spec: { holderIdentity: string } };

@@ -103,6 +103,32 @@ A generated secret value that survives upgrades: the value already stored in the
 {{- end }}
 {{- end -}}
 
+{{/*
+  What the operator hands the media pods for Redis, as references: they get REDIS_PASSWORD (or the
+  whole URL) from the Secret themselves, so no password is written into their StatefulSets.
+  "$$(" reaches the operator as a literal "$(" for the media pods' kubelet to expand.
+*/}}
+{{- define "amphi.mediaRedisEnv" -}}
+{{- if .Values.redis.enabled }}
+{{- if .Values.redis.auth.enabled }}
+- name: AMPHI_MEDIA_REDIS_URL
+  value: "redis://:$$(REDIS_PASSWORD)@{{ include "amphi.fullname" . }}-redis.{{ .Release.Namespace }}.svc:6379"
+- name: AMPHI_MEDIA_REDIS_PASSWORD_SECRET_NAME
+  value: {{ default (include "amphi.secretName" .) .Values.redis.auth.existingSecret | quote }}
+- name: AMPHI_MEDIA_REDIS_PASSWORD_SECRET_KEY
+  value: {{ .Values.redis.auth.existingSecretKey | quote }}
+{{- else }}
+- name: AMPHI_MEDIA_REDIS_URL
+  value: "redis://{{ include "amphi.fullname" . }}-redis.{{ .Release.Namespace }}.svc:6379"
+{{- end }}
+{{- else if .Values.redis.external.existingSecret }}
+- name: AMPHI_MEDIA_REDIS_URL_SECRET_NAME
+  value: {{ .Values.redis.external.existingSecret | quote }}
+- name: AMPHI_MEDIA_REDIS_URL_SECRET_KEY
+  value: {{ .Values.redis.external.existingSecretKey | quote }}
+{{- end }}
+{{- end -}}
+
 {{- define "amphi.cassandraContactPoints" -}}
 {{- if .Values.cassandra.enabled -}}
 {{ include "amphi.fullname" . }}-cassandra.{{ .Release.Namespace }}.svc:9042

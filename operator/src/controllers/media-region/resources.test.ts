@@ -102,6 +102,37 @@ describe('MediaRegion builders', () => {
     ]);
   });
 
+  test('env: the Redis password comes from its Secret and is expanded by the kubelet, never written', () => {
+    const env = buildStatefulSet(region, 1, {
+      redisUrl: 'redis://:$(REDIS_PASSWORD)@amphi-redis.amphi.svc:6379',
+      redisPasswordSecret: { name: 'amphi-secrets', key: 'redis-password' },
+    }).spec!.template.spec!.containers[0]!.env!;
+    const names = env.map((e) => e.name);
+    // $(VAR) expands only from variables defined earlier in the list.
+    expect(names.indexOf('REDIS_PASSWORD')).toBeGreaterThanOrEqual(0);
+    expect(names.indexOf('REDIS_PASSWORD')).toBeLessThan(names.indexOf('REDIS_URL'));
+    const byName = new Map(env.map((e) => [e.name, e]));
+    expect(byName.get('REDIS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'amphi-secrets',
+      key: 'redis-password',
+    });
+    expect(byName.get('REDIS_URL')?.value).toBe(
+      'redis://:$(REDIS_PASSWORD)@amphi-redis.amphi.svc:6379',
+    );
+
+    const fromSecret = buildStatefulSet(region, 1, {
+      redisUrl: 'redis://ignored:6379',
+      redisUrlSecret: { name: 'external-redis', key: 'redis-url' },
+    }).spec!.template.spec!.containers[0]!.env!;
+    const url = fromSecret.filter((e) => e.name === 'REDIS_URL');
+    expect(url).toEqual([
+      {
+        name: 'REDIS_URL',
+        valueFrom: { secretKeyRef: { name: 'external-redis', key: 'redis-url' } },
+      },
+    ]);
+  });
+
   test('env without platform settings: no REDIS_URL, JOIN_TOKEN_*, service account', () => {
     const pod = buildStatefulSet(region, 1).spec!.template.spec!;
     const names = pod.containers[0]!.env!.map((e) => e.name);

@@ -37,8 +37,15 @@ import {
  * README.md): Redis, the join-token key, the service account (NodeExternalIP reads the Node).
  */
 export interface MediaPodSettings {
-  /** REDIS_URL of the media pods (the node registry). */
+  /**
+   * REDIS_URL of the media pods (the node registry). It may hold `$(REDIS_PASSWORD)`, which the
+   * kubelet fills from redisPasswordSecret, so no password is ever written into the StatefulSet.
+   */
   redisUrl?: string;
+  /** Secret (in the MediaRegion's namespace) and key holding the whole REDIS_URL instead. */
+  redisUrlSecret?: { name: string; key: string };
+  /** Secret (in the MediaRegion's namespace) and key holding REDIS_PASSWORD. */
+  redisPasswordSecret?: { name: string; key: string };
   /** Secret (in the MediaRegion's namespace) and key holding JOIN_TOKEN_SECRET. */
   joinTokenSecret?: { name: string; key: string };
   /** JOIN_TOKEN_ISSUER; the media pod defaults to amphi-control. */
@@ -177,6 +184,11 @@ export function buildAffinity(region: MediaRegion): V1Affinity {
   };
 }
 
+const secretEnv = (name: string, ref: { name: string; key: string }): V1EnvVar => ({
+  name,
+  valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } },
+});
+
 const fieldEnv = (name: string, fieldPath: string) => ({
   name,
   valueFrom: { fieldRef: { fieldPath } },
@@ -207,20 +219,16 @@ export function mediaPodEnv(region: MediaRegion, settings: MediaPodSettings = {}
     fieldEnv('NODE_NAME', 'spec.nodeName'),
     fieldEnv('POD_IP', 'status.podIP'),
     fieldEnv('HOST_IP', 'status.hostIP'),
-    ...(settings.redisUrl ? [{ name: 'REDIS_URL', value: settings.redisUrl }] : []),
-    ...(settings.joinTokenSecret
-      ? [
-          {
-            name: 'JOIN_TOKEN_SECRET',
-            valueFrom: {
-              secretKeyRef: {
-                name: settings.joinTokenSecret.name,
-                key: settings.joinTokenSecret.key,
-              },
-            },
-          },
-        ]
+    // REDIS_PASSWORD first: the kubelet expands $(REDIS_PASSWORD) only from variables defined above.
+    ...(settings.redisPasswordSecret
+      ? [secretEnv('REDIS_PASSWORD', settings.redisPasswordSecret)]
       : []),
+    ...(settings.redisUrlSecret
+      ? [secretEnv('REDIS_URL', settings.redisUrlSecret)]
+      : settings.redisUrl
+        ? [{ name: 'REDIS_URL', value: settings.redisUrl }]
+        : []),
+    ...(settings.joinTokenSecret ? [secretEnv('JOIN_TOKEN_SECRET', settings.joinTokenSecret)] : []),
     ...(settings.joinTokenIssuer
       ? [{ name: 'JOIN_TOKEN_ISSUER', value: settings.joinTokenIssuer }]
       : []),

@@ -16,9 +16,17 @@ interface Debug {
   room?: string;
   role?: string;
   state?: string;
+  /** Every connection state change: [Date.now(), state]. */
+  states: Array<[number, string]>;
+  /** Every reconnect attempt as it starts: Date.now() and the SDK's backoff that preceded it. */
+  reconnects: Array<{ at: number; attempt: number; delayMs: number; hintMs: number }>;
+  /** The SDK sends this page's microphone (a producer is open). */
+  speaking?: boolean;
 }
 const debug: Debug = {
   levels: [],
+  states: [],
+  reconnects: [],
   peakSince(t) {
     let peak = 0;
     for (const [at, rms] of this.levels) if (at >= t && rms > peak) peak = rms;
@@ -29,6 +37,8 @@ const debug: Debug = {
 
 const params = new URLSearchParams(location.search);
 const roomParam = params.get('room');
+// ?reconnect-base-ms=N: the first reconnect backoff ceiling (default the SDK's), to watch the jitter.
+const reconnectBaseMs = Number(params.get('reconnect-base-ms')) || undefined;
 const showError = (e: unknown): void => {
   $('error').textContent = e instanceof Error ? e.message : String(e);
 };
@@ -91,11 +101,21 @@ async function enter(roomId: string, asHost: boolean): Promise<void> {
     history.replaceState(null, '', `/?room=${encodeURIComponent(roomId)}`);
   }
   debug.room = roomId;
-  const client = new RoomClient({ api, room: roomId, name: nameInput.value.trim() || user });
+  const client = new RoomClient({
+    api,
+    room: roomId,
+    name: nameInput.value.trim() || user,
+    ...(reconnectBaseMs ? { backoff: { baseMs: reconnectBaseMs } } : {}),
+  });
   client.on('state', (s) => {
     debug.state = s;
+    debug.states.push([Date.now(), s]);
+    debug.speaking = client.speaking;
     $('state').textContent = s;
   });
+  client.on('reconnectAttempt', ({ attempt, delayMs, hintMs }) =>
+    debug.reconnects.push({ at: Date.now(), attempt, delayMs, hintMs }),
+  );
   client.on('track', addTrack);
   client.on('trackEnded', ({ consumerId }) => {
     const entry = analysers.get(consumerId);
@@ -124,6 +144,7 @@ async function enter(roomId: string, asHost: boolean): Promise<void> {
   const speak = async (): Promise<void> => {
     const media = await navigator.mediaDevices.getUserMedia({ audio: true });
     await client.speak(media.getAudioTracks()[0]!);
+    debug.speaking = client.speaking;
   };
   if (client.role !== 'listener') await speak();
 

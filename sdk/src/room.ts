@@ -40,6 +40,11 @@ export interface RoomClientEvents {
   /** The user was invited on stage (accept with acceptInvitation()). */
   invited: { by: string };
   producerPaused: { paused: boolean; by: string };
+  /**
+   * A reconnect attempt starts now, after a jittered backoff of `delayMs` (attempt 0 is the first
+   * after the cut; `hintMs` is the pod's rejoin hint, 0 when the socket just dropped).
+   */
+  reconnectAttempt: { attempt: number; delayMs: number; hintMs: number; reason: string };
   error: Error;
 }
 
@@ -277,8 +282,10 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#reconnecting = (async () => {
       for (let attempt = 0; !this.#leaving; attempt++) {
         if (this.#o.maxAttempts !== undefined && attempt >= this.#o.maxAttempts) break;
-        await sleep(backoffDelay(attempt, this.#o.backoff, attempt === 0 ? hintMs : 0));
+        const delayMs = backoffDelay(attempt, this.#o.backoff, attempt === 0 ? hintMs : 0);
+        await sleep(delayMs);
         if (this.#leaving) return;
+        this.emit('reconnectAttempt', { attempt, delayMs, hintMs, reason });
         try {
           await this.#session(attempt);
           this.#setState('connected');

@@ -1,0 +1,194 @@
+// The SDK's reconnect on real parts: local mode (`bash scripts/start.sh`) as a child process, one
+// host and three listeners in headless Chromium pages (fake microphone). Every signalling
+// WebSocket of the room is cut at the same instant by aborting its TCP connections in the kernel
+// (`ss -K`, both ends: the pod sees a reset, Chromium an abnormal close), as a network failure or a
+// lost pod would. Each client goes reconnecting → connected through the control API again; the
+// listeners hear the host's tone again, which needs the host's microphone restored (the host was
+// cut too); and the clients, cut together, come back at spread-out times (full-jitter backoff)
+// instead of all at once.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { launchChromium, type LaunchedChromium } from '../env/chromium.js';
+import { ManagedProcess } from '../env/managed-process.js';
+import { repoRoot } from '../env/paths.js';
+import { waitFor } from '../env/wait.js';
+
+const MIN_RMS = 0.02;
+const LISTENERS = 3;
+/** The pages' first reconnect backoff ceiling: attempt 0 waits a random 0..2000 ms. */
+const BASE_MS = 2_000;
+
+interface Amphi {
+  firstAudioAt?: number;
+  role?: string;
+  state?: string;
+  speaking?: boolean;
+  states: Array<[number, string]>;
+  reconnects: Array<{ at: number; attempt: number; delayMs: number; hintMs: number }>;
+  peakSince(t: number): number;
+}
+type Seen = Omit<Amphi, 'peakSince'>;
+
+const debug = (page: Page): Promise<Seen> =>
+  page.evaluate(() => {
+    const a = (globalThis as unknown as { amphi: Amphi }).amphi;
+    return {
+      firstAudioAt: a.firstAudioAt,
+      role: a.role,
+      state: a.state,
+      speaking: a.speaking,
+      states: a.states,
+      reconnects: a.reconnects,
+    };
+  });
+
+async function peakOver(page: Page, ms: number): Promise<number> {
+  const since = await page.evaluate(() => performance.now());
+  await new Promise((r) => setTimeout(r, ms));
+  return page.evaluate(
+    (t) => (globalThis as unknown as { amphi: Amphi }).amphi.peakSince(t),
+    since,
+  );
+}
+
+/**
+ * Aborts every established TCP connection to or from `port`; returns how many sockets it aborted
+ * (an aborted end resets its peer, which is then no longer established: one per connection).
+ */
+function cutConnections(port: number): number {
+  const out = execFileSync(
+    'ss',
+    ['-K', '-t', '-n', 'state', 'established', `( sport = :${port} or dport = :${port} )`],
+    { encoding: 'utf8' },
+  );
+  return out.split('\n').filter((l) => l.includes(`:${port}`)).length;
+}
+
+describe('SDK reconnect (local mode, Chromium pages)', () => {
+  let proc: ManagedProcess;
+  let browser: LaunchedChromium | undefined;
+  let url = '';
+  const stateDir = mkdtempSync(join(tmpdir(), 'amphi-reconnect-'));
+
+  beforeAll(async () => {
+    proc = new ManagedProcess({
+      name: 'local-mode-reconnect',
+      command: 'bash',
+      args: [join(repoRoot, 'scripts/start.sh')],
+      cwd: repoRoot,
+      env: { ...process.env, AMPHI_PORT: '0', AMPHI_STATE_DIR: stateDir, MEDIA_WORKERS: '2' },
+    });
+    await waitFor(
+      () => {
+        const m = /AMPHI_LOCAL_URL=(\S+)/.exec(readFileSync(proc.logFile, 'utf8'));
+        if (m) url = m[1]!;
+        return m !== null;
+      },
+      {
+        what: 'local mode to print its URL',
+        timeoutMs: 90_000,
+        intervalMs: 200,
+        abortIf: () => proc.exitReason(),
+      },
+    );
+    browser = await launchChromium({ extraArgs: ['--autoplay-policy=no-user-gesture-required'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await proc?.stop(15_000);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  test('all signalling sockets cut at once: jittered reconnects, audio and microphone back', async () => {
+    const errors: string[] = [];
+    const open = async (name: string, address: string): Promise<Page> => {
+      const page = await browser!.context.newPage();
+      page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
+      await page.goto(address);
+      await page.fill('#name', name);
+      return page;
+    };
+
+    const host = await open('Host', `${url}?reconnect-base-ms=${BASE_MS}`);
+    await host.click('#create');
+    await host.waitForFunction(
+      () => (globalThis as unknown as { amphi: Amphi }).amphi.speaking === true,
+      undefined,
+      { timeout: 30_000 },
+    );
+    const link = await host.getAttribute('#share', 'href');
+    const listeners: Page[] = [];
+    for (let i = 0; i < LISTENERS; i++) {
+      const page = await open(`Lis${i}`, `${link}&reconnect-base-ms=${BASE_MS}`);
+      await page.click('#join');
+      await page.waitForFunction(
+        () => (globalThis as unknown as { amphi: Amphi }).amphi.firstAudioAt !== undefined,
+        undefined,
+        { timeout: 30_000 },
+      );
+      listeners.push(page);
+    }
+    for (const page of listeners) expect(await peakOver(page, 1_500)).toBeGreaterThan(MIN_RMS);
+    const pages = [host, ...listeners];
+    for (const page of pages) expect((await debug(page)).reconnects).toEqual([]);
+
+    // The media pod's signalling port, from its start-up log line.
+    const m = /"signaling":"ws:\/\/[^:]+:(\d+)\/ws"/.exec(readFileSync(proc.logFile, 'utf8'));
+    expect(m).not.toBeNull();
+    const port = Number(m![1]);
+
+    const cutAt = Date.now();
+    // The host's and each listener's connection (the pod's listening socket stays).
+    expect(cutConnections(port)).toBeGreaterThanOrEqual(pages.length);
+
+    // Every client notices, reconnects through the control API, and is connected again.
+    const after: Seen[] = [];
+    for (const page of pages) {
+      after.push(
+        await waitFor(
+          async () => {
+            const seen = await debug(page);
+            const cut = seen.states.findIndex(([at, s]) => at >= cutAt && s === 'reconnecting');
+            const back = seen.states.findIndex(([, s], i) => i > cut && s === 'connected');
+            return cut >= 0 && back > cut && seen.state === 'connected' && seen;
+          },
+          { what: 'a page to reconnect after the cut', timeoutMs: 60_000, intervalMs: 250 },
+        ),
+      );
+    }
+
+    // The host sends its microphone again, and every listener hears it.
+    expect(after[0]!.speaking).toBe(true);
+    for (const page of listeners)
+      await waitFor(async () => (await peakOver(page, 1_000)) > MIN_RMS, {
+        what: 'a listener to hear the host again after reconnecting',
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
+
+    // The herd: cut in the same instant, the clients' first attempts went out at spread-out times,
+    // each after its own random backoff (no pod hint: the socket just dropped). Without jitter all
+    // would wait the same delay and return together. Four uniform draws in 0..2000 ms span less
+    // than 100 ms with probability 4·0.05³ − 3·0.05⁴ ≈ 5·10⁻⁴.
+    const first = after.map((seen) =>
+      seen.reconnects.find((r) => r.attempt === 0 && r.at >= cutAt),
+    );
+    expect(first.every((r) => r !== undefined)).toBe(true);
+    const delays = first.map((r) => r!.delayMs);
+    const times = first.map((r) => r!.at);
+    process.stdout.write(
+      `reconnect after a simultaneous cut: backoff ${delays.join(', ')} ms; first attempts at ` +
+        `${times.map((t) => t - cutAt).join(', ')} ms after the cut\n`,
+    );
+    expect(first.map((r) => r!.hintMs)).toEqual(pages.map(() => 0));
+    expect(new Set(delays).size).toBe(pages.length);
+    expect(delays.every((d) => d >= 0 && d <= BASE_MS)).toBe(true);
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(100);
+    expect(errors).toEqual([]);
+  });
+});

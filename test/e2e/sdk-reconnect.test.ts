@@ -1,17 +1,22 @@
-// The SDK's reconnect on real parts: local mode (`bash scripts/start.sh`) as a child process, one
-// host and three listeners in headless Chromium pages (fake microphone). Every signalling
-// WebSocket of the room is cut at the same instant by aborting its TCP connections in the kernel
-// (`ss -K`, both ends: the pod sees a reset, Chromium an abnormal close), as a network failure or a
-// lost pod would. Each client goes reconnecting → connected through the control API again; the
-// listeners hear the host's tone again, which needs the host's microphone restored (the host was
-// cut too); and the clients, cut together, come back at spread-out times (full-jitter backoff)
-// instead of all at once.
+// The SDK's reconnect on real parts: local mode (`bash scripts/start.sh`) as a child process and
+// headless Chromium pages (fake microphone) running the page's SDK client.
+// 1. Every signalling WebSocket of a room (a host and three listeners) is cut at the same instant by
+//    aborting its TCP connections in the kernel (`ss -K`: the pod sees a reset, Chromium an
+//    abnormal close), as a network failure would. Each client goes reconnecting → connected through
+//    the control API again; the listeners hear the host's tone again, which needs the host's
+//    microphone restored (the host was cut too); and the clients, cut together, come back at
+//    spread-out times (full-jitter backoff) instead of all at once.
+// 2. The mediasoup worker hosting a room is killed (SIGKILL): the pod fails the shard and asks its
+//    clients to rejoin with a hint; the placement moves the room to the surviving worker; host and
+//    listener rejoin no earlier than the hint, and the listener hears the host again.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
+import { NodeRegistry } from '../../common/src/contract/node-registry.js';
 import { launchChromium, type LaunchedChromium } from '../env/chromium.js';
 import { ManagedProcess } from '../env/managed-process.js';
 import { repoRoot } from '../env/paths.js';
@@ -24,6 +29,7 @@ const BASE_MS = 2_000;
 
 interface Amphi {
   firstAudioAt?: number;
+  room?: string;
   role?: string;
   state?: string;
   speaking?: boolean;
@@ -38,6 +44,7 @@ const debug = (page: Page): Promise<Seen> =>
     const a = (globalThis as unknown as { amphi: Amphi }).amphi;
     return {
       firstAudioAt: a.firstAudioAt,
+      room: a.room,
       role: a.role,
       state: a.state,
       speaking: a.speaking,
@@ -71,8 +78,10 @@ function cutConnections(port: number): number {
 describe('SDK reconnect (local mode, Chromium pages)', () => {
   let proc: ManagedProcess;
   let browser: LaunchedChromium | undefined;
+  let redis: Redis | undefined;
   let url = '';
   const stateDir = mkdtempSync(join(tmpdir(), 'amphi-reconnect-'));
+  const errors: string[] = [];
 
   beforeAll(async () => {
     proc = new ManagedProcess({
@@ -99,21 +108,29 @@ describe('SDK reconnect (local mode, Chromium pages)', () => {
   });
 
   afterAll(async () => {
+    redis?.disconnect();
     await browser?.close();
     await proc?.stop(15_000);
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  test('all signalling sockets cut at once: jittered reconnects, audio and microphone back', async () => {
-    const errors: string[] = [];
-    const open = async (name: string, address: string): Promise<Page> => {
-      const page = await browser!.context.newPage();
-      page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
-      await page.goto(address);
-      await page.fill('#name', name);
-      return page;
-    };
+  /** A value local mode logged at start-up (pino JSON), e.g. the pod's signalling URL. */
+  const logged = (pattern: RegExp): string => {
+    const m = pattern.exec(readFileSync(proc.logFile, 'utf8'));
+    if (!m) throw new Error(`local mode did not log ${pattern}`);
+    return m[1]!;
+  };
 
+  const open = async (name: string, address: string): Promise<Page> => {
+    const page = await browser!.context.newPage();
+    page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
+    await page.goto(address);
+    await page.fill('#name', name);
+    return page;
+  };
+
+  /** A host that creates a room and speaks, and listeners who hear it. */
+  async function room(listenerCount: number): Promise<{ host: Page; listeners: Page[] }> {
     const host = await open('Host', `${url}?reconnect-base-ms=${BASE_MS}`);
     await host.click('#create');
     await host.waitForFunction(
@@ -123,7 +140,7 @@ describe('SDK reconnect (local mode, Chromium pages)', () => {
     );
     const link = await host.getAttribute('#share', 'href');
     const listeners: Page[] = [];
-    for (let i = 0; i < LISTENERS; i++) {
+    for (let i = 0; i < listenerCount; i++) {
       const page = await open(`Lis${i}`, `${link}&reconnect-base-ms=${BASE_MS}`);
       await page.click('#join');
       await page.waitForFunction(
@@ -134,13 +151,33 @@ describe('SDK reconnect (local mode, Chromium pages)', () => {
       listeners.push(page);
     }
     for (const page of listeners) expect(await peakOver(page, 1_500)).toBeGreaterThan(MIN_RMS);
-    const pages = [host, ...listeners];
-    for (const page of pages) expect((await debug(page)).reconnects).toEqual([]);
+    for (const page of [host, ...listeners]) expect((await debug(page)).reconnects).toEqual([]);
+    return { host, listeners };
+  }
 
-    // The media pod's signalling port, from its start-up log line.
-    const m = /"signaling":"ws:\/\/[^:]+:(\d+)\/ws"/.exec(readFileSync(proc.logFile, 'utf8'));
-    expect(m).not.toBeNull();
-    const port = Number(m![1]);
+  /** Waits until the page went reconnecting after `since` and is connected again. */
+  const reconnected = (page: Page, since: number): Promise<Seen> =>
+    waitFor(
+      async () => {
+        const seen = await debug(page);
+        const cut = seen.states.findIndex(([at, s]) => at >= since && s === 'reconnecting');
+        const back = seen.states.findIndex(([, s], i) => i > cut && s === 'connected');
+        return cut >= 0 && back > cut && seen.state === 'connected' && seen;
+      },
+      { what: 'a page to reconnect', timeoutMs: 60_000, intervalMs: 250 },
+    );
+
+  const hearsAgain = (page: Page): Promise<boolean> =>
+    waitFor(async () => (await peakOver(page, 1_000)) > MIN_RMS, {
+      what: 'a listener to hear the host again after reconnecting',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+
+  test('all signalling sockets cut at once: jittered reconnects, audio and microphone back', async () => {
+    const { host, listeners } = await room(LISTENERS);
+    const pages = [host, ...listeners];
+    const port = Number(logged(/"signaling":"ws:\/\/[^"]+:(\d+)\/ws"/));
 
     const cutAt = Date.now();
     // The host's and each listener's connection (the pod's listening socket stays).
@@ -148,28 +185,11 @@ describe('SDK reconnect (local mode, Chromium pages)', () => {
 
     // Every client notices, reconnects through the control API, and is connected again.
     const after: Seen[] = [];
-    for (const page of pages) {
-      after.push(
-        await waitFor(
-          async () => {
-            const seen = await debug(page);
-            const cut = seen.states.findIndex(([at, s]) => at >= cutAt && s === 'reconnecting');
-            const back = seen.states.findIndex(([, s], i) => i > cut && s === 'connected');
-            return cut >= 0 && back > cut && seen.state === 'connected' && seen;
-          },
-          { what: 'a page to reconnect after the cut', timeoutMs: 60_000, intervalMs: 250 },
-        ),
-      );
-    }
+    for (const page of pages) after.push(await reconnected(page, cutAt));
 
     // The host sends its microphone again, and every listener hears it.
     expect(after[0]!.speaking).toBe(true);
-    for (const page of listeners)
-      await waitFor(async () => (await peakOver(page, 1_000)) > MIN_RMS, {
-        what: 'a listener to hear the host again after reconnecting',
-        timeoutMs: 30_000,
-        intervalMs: 100,
-      });
+    for (const page of listeners) await hearsAgain(page);
 
     // The herd: cut in the same instant, the clients' first attempts went out at spread-out times,
     // each after its own random backoff (no pod hint: the socket just dropped). Without jitter all
@@ -189,6 +209,50 @@ describe('SDK reconnect (local mode, Chromium pages)', () => {
     expect(new Set(delays).size).toBe(pages.length);
     expect(delays.every((d) => d >= 0 && d <= BASE_MS)).toBe(true);
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(100);
+    expect(errors).toEqual([]);
+    for (const page of pages) await page.close();
+  });
+
+  test("the room's worker is killed: the pod asks to rejoin, the room moves, audio comes back", async () => {
+    const { host, listeners } = await room(1);
+    const listener = listeners[0]!;
+    const roomId = (await debug(host)).room!;
+    redis = new Redis(logged(/"url":"(redis:\/\/[^"]+)"/), { maxRetriesPerRequest: 2 });
+    const registry = new NodeRegistry(redis);
+    const origin = async () => {
+      const [node] = (await registry.live()).nodes;
+      const shard = node?.shards.find(
+        (s) => s.room.endsWith(`/${roomId}`) && s.role === 'origin' && s.state === 'Ready',
+      );
+      const worker = node?.workers.find((w) => w.index === shard?.worker);
+      return shard && worker?.alive ? { shard, worker } : undefined;
+    };
+    const before = await waitFor(origin, {
+      what: "the room's origin shard in the pod's heartbeat",
+      timeoutMs: 15_000,
+      intervalMs: 250,
+    });
+
+    const killedAt = Date.now();
+    process.kill(before.worker.pid!, 'SIGKILL');
+
+    // Both clients are told to rejoin (a hint > 0), wait at least the hint, and are back.
+    for (const page of [host, listener]) {
+      const seen = await reconnected(page, killedAt);
+      const attempt = seen.reconnects.find((r) => r.attempt === 0 && r.at >= killedAt)!;
+      expect(attempt.hintMs).toBeGreaterThan(0);
+      expect(attempt.delayMs).toBeGreaterThanOrEqual(attempt.hintMs);
+    }
+    // The placement put the room on the other worker; the host speaks there and is heard.
+    await waitFor(
+      async () => {
+        const now = await origin();
+        return now && now.worker.index !== before.worker.index;
+      },
+      { what: 'the room placed again on the other worker', timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect((await debug(host)).speaking).toBe(true);
+    await hearsAgain(listener);
     expect(errors).toEqual([]);
   });
 });

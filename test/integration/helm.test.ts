@@ -1,14 +1,22 @@
 // Acceptance of charts/amphi on real helm and the real test control plane (etcd, kube-apiserver,
 // controller-manager, scheduler, kwok): lint, server-side dry runs of every optional part, install,
-// the operator run from source with the chart's ServiceAccount (proves the RBAC and the rendered
-// MediaRegion getting its StatefulSet), upgrade, invalid values, uninstall.
+// the operator and the control API run from source with the chart's ServiceAccounts, env and
+// Secrets (proves the RBAC, the rendered MediaRegion getting its StatefulSet, and the helm test
+// hook against a real API), upgrade, invalid values, uninstall (also straight after the first install).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  type V1Container,
+} from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { SignJWT } from 'jose';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { startKubernetes, type KubernetesHandle } from '../env/kube.js';
 import { ManagedProcess } from '../env/managed-process.js';
@@ -299,31 +307,50 @@ describe('charts/amphi on real helm and a real API server', () => {
     });
   }, 180_000);
 
-  /**
-   * The operator run from source as the chart's operator ServiceAccount, with the env the chart
-   * gave its container (values from the downward API and Secrets replaced by what this process can
-   * use): proves the RBAC and the wiring without an image.
-   */
-  async function operatorFromSource(fullname: string, ns: string): Promise<ManagedProcess> {
-    const token = (
-      await kubectl(['create', 'token', `${fullname}-operator`, '-n', ns, '--duration', '1h'])
-    ).trim();
-    const admin = parse(readFileSync(kube.kubeconfigPath, 'utf8')) as {
-      clusters: unknown[];
-    };
-    const kubeconfig = join(toolHome, `${fullname}-operator-sa.kubeconfig`);
+  /** A kubeconfig that authenticates as a ServiceAccount the chart created. */
+  async function serviceAccountKubeconfig(name: string, ns: string): Promise<string> {
+    const token = (await kubectl(['create', 'token', name, '-n', ns, '--duration', '1h'])).trim();
+    const admin = parse(readFileSync(kube.kubeconfigPath, 'utf8')) as { clusters: unknown[] };
+    const kubeconfig = join(toolHome, `${ns}-${name}.kubeconfig`);
     writeFileSync(
       kubeconfig,
       stringify({
         apiVersion: 'v1',
         kind: 'Config',
         clusters: admin.clusters,
-        users: [{ name: 'operator', user: { token } }],
-        contexts: [{ name: 'sa', context: { cluster: 'amphi-test', user: 'operator' } }],
+        users: [{ name, user: { token } }],
+        contexts: [{ name: 'sa', context: { cluster: 'amphi-test', user: name } }],
         'current-context': 'sa',
       }),
       { mode: 0o600 },
     );
+    return kubeconfig;
+  }
+
+  /**
+   * A container's env as the kubelet would give it: values expanded, Secret keys read from the
+   * Secrets; downward-API fields are left out (the caller sets what this process can use).
+   */
+  async function containerEnv(container: V1Container, ns: string): Promise<Record<string, string>> {
+    const env: Record<string, string> = {};
+    for (const e of container.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (e.value !== undefined) env[e.name] = kubeletExpand(e.value, env);
+      else if (ref) {
+        const secret = await core.readNamespacedSecret({ name: ref.name!, namespace: ns });
+        env[e.name] = Buffer.from(secret.data![ref.key]!, 'base64').toString();
+      }
+    }
+    return env;
+  }
+
+  /**
+   * The operator run from source as the chart's operator ServiceAccount, with the env the chart
+   * gave its container (values from the downward API and Secrets replaced by what this process can
+   * use): proves the RBAC and the wiring without an image.
+   */
+  async function operatorFromSource(fullname: string, ns: string): Promise<ManagedProcess> {
+    const kubeconfig = await serviceAccountKubeconfig(`${fullname}-operator`, ns);
     // The env the chart gave the operator container (values from the downward API and Secrets are
     // replaced by what this process can use).
     const deployment = await apps.readNamespacedDeployment({
@@ -415,6 +442,86 @@ describe('charts/amphi on real helm and a real API server', () => {
     const forbidden = op.logTail(10_000).match(/forbidden[^\n]{0,200}/gi) ?? [];
     expect(forbidden).toEqual([]);
     await op.stop(10_000);
+  }, 120_000);
+
+  test('the control API, run from source with the chart’s ServiceAccount, env and Secrets, passes the helm test hook and creates rooms', async () => {
+    const deployment = await apps.readNamespacedDeployment({
+      name: `${FULL}-control-api`,
+      namespace: NS,
+    });
+    const container = deployment.spec!.template.spec!.containers[0]!;
+    const env = await containerEnv(container, NS);
+    // The Service → named container port → PORT chain the hook's URL relies on.
+    const service = await core.readNamespacedService({
+      name: `${FULL}-control-api`,
+      namespace: NS,
+    });
+    const servicePort = service.spec!.ports![0]!;
+    const containerPort = container.ports!.find((p) => p.name === servicePort.targetPort)!;
+    expect(Number(env.PORT)).toBe(containerPort.containerPort);
+
+    // This process reaches the test Redis, not the in-cluster one, and runs without Cassandra.
+    const port = await freePort();
+    delete env.CASSANDRA_CONTACT_POINTS;
+    const api = new ManagedProcess({
+      name: `helm-control-api-${port}`,
+      command: process.execPath,
+      args: ['--import', 'tsx', 'control-api/src/main.ts'],
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(port),
+        REDIS_URL: redis.url,
+        KUBECONFIG: await serviceAccountKubeconfig(`${FULL}-control-api`, NS),
+      },
+    });
+    operators.push(api);
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok,
+      { what: 'the control API to answer', timeoutMs: 60_000, abortIf: () => api.exitReason() },
+    );
+
+    // The helm test hook, as stored in the release, run here against that API.
+    const hook = docs(await helm(['get', 'hooks', RELEASE, '-n', NS])).find(
+      (d) => d.metadata.annotations?.['helm.sh/hook'] === 'test',
+    ) as unknown as { kind: string; spec: { containers: { command: string[] }[] } };
+    expect(hook.kind).toBe('Pod');
+    const inCluster = `http://${FULL}-control-api.${NS}.svc:${servicePort.port}`;
+    const command = hook.spec.containers[0]!.command.map((a) =>
+      a.replace(inCluster, `http://127.0.0.1:${port}`),
+    );
+    expect(command.join(' ')).toContain(`http://127.0.0.1:${port}/`);
+    const { stdout } = await run(command[0]!, command.slice(1));
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'ok' });
+
+    // A room created with a token signed by the chart's key lands in the namespace (the Role).
+    const token = await new SignJWT({ name: 'Helm Host' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('helm-host')
+      .setIssuer(env.AUTH_JWT_ISSUER!)
+      .setAudience(env.AUTH_JWT_AUDIENCE!)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(env.AUTH_JWT_SECRET!));
+    const created = await fetch(`http://127.0.0.1:${port}/v1/rooms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'helm-room', title: 'Helm room' }),
+    });
+    expect(created.status).toBe(201);
+    await custom.getNamespacedCustomObject({
+      group: 'amphi.dev',
+      version: 'v1alpha1',
+      plural: 'audiorooms',
+      namespace: NS,
+      name: 'helm-room',
+    });
+    await kubectl(['delete', 'audioroom', 'helm-room', '-n', NS]);
+
+    // With the API gone the same hook fails, so `helm test` would report it.
+    await api.stop(10_000);
+    await expect(run(command[0]!, command.slice(1))).rejects.toThrow();
   }, 120_000);
 
   test('helm upgrade rolls changed values: replicas, image tag, region spec', async () => {

@@ -191,6 +191,7 @@ describe('charts/amphi on real helm and a real API server', () => {
       ];
       for (const [ns, values] of cases) {
         const manifest = await helm(['template', RELEASE, CHART, '-n', ns, ...values]);
+        expect(manifest).not.toMatch(/^[ \t]+$/m); // no whitespace-only lines left by templates
         const objects = docs(manifest);
         const kinds = new Set(objects.map((o) => o.kind));
         if (ns === 'dry-on') {

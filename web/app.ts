@@ -122,8 +122,31 @@ async function enter(roomId: string, asHost: boolean): Promise<void> {
     entry?.audio.pause();
     analysers.delete(consumerId);
   });
-  client.on('counts', (c) => ($('listeners').textContent = String(c.listeners)));
-  client.on('activeSpeaker', ({ user: who }) => ($('active').textContent = who));
+  // Listeners connected to the media pods (room-wide, every few seconds). They are the count shown
+  // once they arrive: the control API's participant count (shown until then) still includes whoever
+  // closed the tab without leaving, and two sources would flip the number back and forth.
+  let podCounts = false;
+  client.on('counts', (c) => {
+    podCounts = true;
+    $('listeners').textContent = String(c.listeners);
+  });
+  // The active speaker by name: this page's own, or the one its audio track came with (a
+  // newcomer hears who is speaking before that speaker's track arrives: named once it does).
+  const names = new Map<string, string>([[user, nameInput.value.trim() || user]]);
+  let activeUser: string | undefined;
+  const showActive = (): void => {
+    if (activeUser === undefined) return;
+    $('active').textContent = names.get(activeUser) ?? activeUser;
+    $('active').title = activeUser;
+  };
+  client.on('track', (remote) => {
+    if (remote.name) names.set(remote.user, remote.name);
+    if (remote.user === activeUser) showActive();
+  });
+  client.on('activeSpeaker', ({ user: who }) => {
+    activeUser = who;
+    showActive();
+  });
   client.on('invited', () => ($('accept').hidden = false));
   client.on('error', (e) => console.warn(e));
   client.on('joined', (j) => {
@@ -169,7 +192,7 @@ async function enter(roomId: string, asHost: boolean): Promise<void> {
     $('phase').textContent = room.phase;
     $('stage-count').textContent = String(room.counts.stage);
     $('hand-count').textContent = String(room.counts.hands);
-    $('listeners').textContent = String(room.counts.listeners);
+    if (!podCounts) $('listeners').textContent = String(room.counts.listeners);
     const stage = $('stage');
     stage.replaceChildren(
       ...[...room.hosts, ...room.moderators, ...room.speakers].map((u) => {

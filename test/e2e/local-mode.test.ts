@@ -2,6 +2,8 @@
 // Chromium pages (fake microphone) on the page it serves. The host creates a room and speaks; the
 // listener opens the share link and hears the tone (WebAudio RMS above a threshold); hand raise →
 // invitation → the listener speaks; the host's mute stops its audio. Prints join-to-first-audio.
+// The page's displays, read from its DOM: the active speaker (by name) and the listener count as
+// listeners join, leave, close their tab and go on stage.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,6 +74,100 @@ describe('local mode (npm start) with two Chromium pages', () => {
     await browser?.close();
     await proc?.stop(15_000);
     rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  // What the page shows, read from the DOM as a person would see it.
+  const shown = async (page: Page, selector: string): Promise<string> =>
+    ((await page.textContent(selector)) ?? '').trim();
+  const shows = async (page: Page, selector: string, expected: string, what: string) => {
+    let last = '';
+    await waitFor(async () => (last = await shown(page, selector)) === expected, {
+      what: `${what} (${selector} = ${JSON.stringify(expected)})`,
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; it shows ${JSON.stringify(last)}`);
+    });
+  };
+
+  /**
+   * After `shows`: the display keeps the value through the next updates (local mode sends counts
+   * every second and the page polls the room every second): every change the page makes to the
+   * element over 3 s, seen by a MutationObserver, leaves it at `expected`. Two sources that
+   * disagree would flip it back and forth.
+   */
+  const stays = async (page: Page, selector: string, expected: string, what: string) => {
+    await shows(page, selector, expected, what);
+    const values = await page.evaluate(
+      async ([sel, ms]) => {
+        const el = document.querySelector(sel as string)!;
+        const seen: string[] = [];
+        const observer = new MutationObserver(() => seen.push((el.textContent ?? '').trim()));
+        observer.observe(el, { childList: true, characterData: true, subtree: true });
+        await new Promise((r) => setTimeout(r, ms as number));
+        observer.disconnect();
+        seen.push((el.textContent ?? '').trim());
+        return seen;
+      },
+      [selector, 3_000] as const,
+    );
+    expect({ what, values: [...new Set(values)] }).toEqual({ what, values: [expected] });
+  };
+
+  test('the page shows the active speaker and the listener count as listeners come and go', async () => {
+    const errors: string[] = [];
+    const open = async (name: string, address: string): Promise<Page> => {
+      const page = await browser!.context.newPage();
+      page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
+      await page.goto(address);
+      await page.fill('#name', name);
+      return page;
+    };
+    const host = await open('Ada', url);
+    await host.click('#create');
+    await host.waitForSelector('#mute:not([hidden])', { timeout: 30_000 });
+    const link = (await host.getAttribute('#share', 'href'))!;
+    // The host speaks alone: every page names her as the active speaker.
+    await shows(host, '#active', 'Ada', 'the host sees herself speaking');
+    await shows(host, '#listeners', '0', 'no listener yet');
+
+    const first = await open('Bob', link);
+    await first.click('#join');
+    await shows(first, '#active', 'Ada', 'a listener sees who is speaking');
+    for (const page of [host, first]) await stays(page, '#listeners', '1', 'one listener');
+
+    const second = await open('Cy', link);
+    await second.click('#join');
+    for (const page of [host, first, second])
+      await shows(page, '#listeners', '2', 'a second listener joined');
+    await shows(second, '#active', 'Ada', 'a late listener sees who is speaking');
+
+    // Leaving with the button, then closing the tab without leaving: the count follows both.
+    await second.click('#leave');
+    for (const page of [host, first]) await stays(page, '#listeners', '1', 'a listener left');
+    await second.close();
+
+    // Bob comes on stage and speaks; Ada mutes: the active speaker becomes Bob on both pages.
+    await first.click('#raise');
+    await host.waitForSelector('button.invite', { timeout: 15_000 });
+    await host.click('button.invite');
+    await first.waitForSelector('#accept:not([hidden])', { timeout: 15_000 });
+    await first.click('#accept');
+    await first.waitForSelector('#mute:not([hidden])', { timeout: 30_000 });
+    await shows(host, '#listeners', '0', 'the listener went on stage');
+    await host.click('#mute');
+    for (const page of [host, first]) await shows(page, '#active', 'Bob', 'the new speaker');
+
+    // A listener who closes the tab without leaving drops out of the count too.
+    const third = await open('Dee', link);
+    await third.click('#join');
+    for (const page of [host, first, third])
+      await shows(page, '#listeners', '1', 'a listener joined');
+    await third.close();
+    for (const page of [host, first]) await stays(page, '#listeners', '0', 'the tab was closed');
+    expect(errors).toEqual([]);
+    await host.close();
+    await first.close();
   });
 
   test('speak, listen, hand → stage → speak, mute; clean stop', async () => {

@@ -1,13 +1,18 @@
 /// <reference lib="dom" />
 // The local-mode page: create a room and speak, share the link, listen, raise a hand, bring a
 // listener on stage, mute; active speaker and counts. Plain DOM on the SDK (sdk/). Test hooks on
-// window.amphi: when the join started, when audio first arrived, and the incoming audio level.
+// window.amphi: when the join started, when the SDK's connect() resolved, when the first remote
+// track and the first audio arrived (performance.now()), and the incoming audio level.
 import { ControlApi, RoomClient, type RemoteAudio } from '../sdk/src/index.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 interface Debug {
   joinStartedAt?: number;
+  /** RoomClient.connect() resolved: control API join, signalling join, receive transport set up. */
+  connectedAt?: number;
+  /** The first remote track (consumer created and resumed). */
+  firstTrackAt?: number;
   firstAudioAt?: number;
   /** [ms since page load, RMS 0..1] of the incoming audio, every 20 ms. */
   levels: Array<[number, number]>;
@@ -77,6 +82,7 @@ setInterval(() => {
 }, 20);
 
 function addTrack(remote: RemoteAudio): void {
+  debug.firstTrackAt ??= performance.now();
   const stream = new MediaStream([remote.track]);
   const audio = new Audio();
   audio.srcObject = stream;
@@ -164,6 +170,7 @@ async function enter(roomId: string, asHost: boolean): Promise<void> {
   $('copy').onclick = () => void navigator.clipboard?.writeText(link);
 
   await client.connect();
+  debug.connectedAt ??= performance.now();
   const speak = async (): Promise<void> => {
     const media = await navigator.mediaDevices.getUserMedia({ audio: true });
     await client.speak(media.getAudioTracks()[0]!);

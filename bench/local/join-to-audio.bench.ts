@@ -46,23 +46,27 @@
 // descendants, recorded before stopping) is listed and the exit code is 1.
 //
 // Figures measured on 2026-11-28, machine polyglot (2 cores shared with other agents' test runs),
-// Chromium 156, N = 40 (+2 warm-up), tone=file; ms from the click, p50/p90/p99(=max):
+// Chromium 156, N = 40 (+2 warm-up), tone=file; ms from the click, p50/p90/p99(=max); "ended" is
+// when the measured joins ended (UTC):
 //
-//   run    load 1m before→end  CPU busy (this run/other)  connect        first audio    lk-connect p50
-//   12:20  1.79 → 7.50          92 % (not split yet)       208/344/441    339/543/600    233
-//   12:28  3.18 → 8.66 (1)      91 % (65/26)               246/372/519    389/580/629    285
-//   12:35  1.25 → 3.26          81 % (81/0)                187/261/279    311/397/437    211
+//   ended  load 1m before→end  CPU busy (this run/other)  connect        first audio    lk-connect p50
+//   12:22  1.79 → 7.50          92 % (not split yet)       208/344/441    339/543/600    233
+//   12:34  3.18 → 8.66 (1)      91 % (65/26)               246/372/519    389/580/629    285
+//   12:39  1.25 → 3.26          81 % (81/0)                187/261/279    311/397/437    211
+//   12:44  0.82 → 3.54          80 % (78/1)                172/229/346    291/363/474    203
 //
-//   first audio / connect, p50: 1.63×, 1.58×, 1.67× (first audio − connect p50: 131, 142, 125 ms)
-//   connect p50 / LiveKit 338–406 ms: 0.51–0.62×, 0.61–0.73×, 0.46–0.55×
-//   lk-connect p50 / LiveKit: 0.57–0.69×, 0.70–0.84×, 0.52–0.62×
+//   first audio / connect, p50: 1.63×, 1.58×, 1.67×, 1.69× (first audio − connect p50: 131, 142,
+//   125, 119 ms)
+//   connect p50 / LiveKit 338–406 ms: 0.51–0.62×, 0.61–0.73×, 0.46–0.55×, 0.42–0.51×
+//   lk-connect p50 / LiveKit: 0.57–0.69×, 0.70–0.84×, 0.52–0.62×, 0.50–0.60×
 //   (1) the load never dropped below 1.0 in the 300 s wait; measured anyway.
-// Of the ≈125–140 ms from connect to first audio (p50s), ≈40–80 ms is connect → ICE+DTLS up and
+// Of the ≈120–140 ms from connect to first audio (p50s), ≈40–80 ms is connect → ICE+DTLS up and
 // ≈65–80 ms is ICE+DTLS → first audio heard (first RTP, jitter buffer, playout, the 20 ms poll).
-// Other work on the machine moves every figure by tens of ms (the 12:35 run had it to itself).
-// tone=beep, 12:44, load 0.90 → 2.57, 79 % (77/2): connect 175/213/255, first audio 433/540/794,
-// first audio / connect p50 2.47×: Chromium's beep adds ≈ 120 ms at p50 and a longer tail
-// (this is in the single figure test/e2e/local-mode.test.ts prints).
+// Other work on the machine moves every figure by tens of ms (the last two runs had it to
+// themselves: this run's own Chromium and local mode keep the 2 cores ≈ 80 % busy).
+// tone=beep, ended 12:41, load 0.90 → 2.57, 79 % (77/2): connect 175/213/255, first audio
+// 433/540/794, first audio / connect p50 2.47×: Chromium's beep adds ≈ 120 ms at p50 and a longer
+// tail (this is in the single figure test/e2e/local-mode.test.ts prints).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -72,9 +72,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumFlags, chromiumPath } from '../../test/env/chromium.js';
-import { ManagedProcess } from '../../test/env/managed-process.js';
-import { repoRoot } from '../../test/env/paths.js';
-import { waitFor } from '../../test/env/wait.js';
+import { startLocalMode } from '../../test/env/local-mode.js';
+import type { ManagedProcess } from '../../test/env/managed-process.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings.
@@ -409,47 +408,25 @@ async function waitForQuiet(): Promise<void> {
     console.log(`  (!) still loaded after ${WAIT_LOAD_S} s: measuring anyway`);
 }
 
-async function startLocalMode(): Promise<string> {
-  const proc = new ManagedProcess({
-    name: 'local-mode',
-    command: 'bash',
-    args: [join(repoRoot, 'scripts/start.sh')],
-    cwd: repoRoot,
+async function startLocal(): Promise<string> {
+  const local = await startLocalMode({
     logDir: work,
-    env: {
-      ...process.env,
-      AMPHI_BENCH_RUN: work,
-      AMPHI_PORT: '0',
-      AMPHI_STATE_DIR: join(work, 'state'),
-      MEDIA_WORKERS: '2',
-    },
+    stateDir: join(work, 'state'),
+    env: { AMPHI_BENCH_RUN: work },
+    timeoutMs: 120_000,
   });
-  localMode = proc;
+  localMode = local.process;
   stops.push([
     'local mode',
     async () => {
-      await proc.stop(15_000);
-      if (!readFileSync(proc.logFile, 'utf8').includes('amphi local mode stopped')) {
+      await local.stop();
+      if (!readFileSync(local.process.logFile, 'utf8').includes('amphi local mode stopped')) {
         keepWork = true;
-        console.log(`(!) local mode did not report a clean stop; log: ${proc.logFile}`);
+        console.log(`(!) local mode did not report a clean stop; log: ${local.process.logFile}`);
       }
     },
   ]);
-  let url = '';
-  await waitFor(
-    () => {
-      const m = /AMPHI_LOCAL_URL=(\S+)/.exec(readFileSync(proc.logFile, 'utf8'));
-      if (m) url = m[1]!;
-      return m !== null;
-    },
-    {
-      what: 'local mode to print its URL',
-      timeoutMs: 120_000,
-      intervalMs: 200,
-      abortIf: () => proc.exitReason(),
-    },
-  );
-  return url;
+  return local.url;
 }
 
 async function startHost(browser: Browser, url: string): Promise<string> {
@@ -545,7 +522,7 @@ async function main(): Promise<void> {
   console.log(`load average at start: ${loadText()}`);
   await waitForQuiet();
 
-  const url = await startLocalMode();
+  const url = await startLocal();
   const extraArgs = ['--autoplay-policy=no-user-gesture-required'];
   if (TONE === 'file') {
     const wav = join(work, 'tone.wav');

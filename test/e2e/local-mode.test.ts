@@ -5,13 +5,10 @@
 // The page's displays, read from its DOM: the active speaker (by name) and the listener count as
 // listeners join, leave, close their tab and go on stage.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { launchChromium, type LaunchedChromium } from '../env/chromium.js';
-import { ManagedProcess } from '../env/managed-process.js';
-import { repoRoot } from '../env/paths.js';
+import { openAs, peakOver, startLocalMode, type LocalMode } from '../env/local-mode.js';
 import { waitFor } from '../env/wait.js';
 
 const MIN_RMS = 0.02;
@@ -31,49 +28,18 @@ const debug = (page: Page): Promise<Omit<Amphi, 'peakSince'>> =>
     return { ...a, peakSince: undefined };
   });
 
-async function peakOver(page: Page, ms: number): Promise<number> {
-  const since = await page.evaluate(() => performance.now());
-  await new Promise((r) => setTimeout(r, ms));
-  return page.evaluate(
-    (t) => (globalThis as unknown as { amphi: Amphi }).amphi.peakSince(t),
-    since,
-  );
-}
-
-describe('local mode (npm start) with two Chromium pages', () => {
-  let proc: ManagedProcess;
+describe('local mode (npm start) with Chromium pages', () => {
+  let local: LocalMode;
   let browser: LaunchedChromium | undefined;
-  let url = '';
-  const stateDir = mkdtempSync(join(tmpdir(), 'amphi-local-'));
 
   beforeAll(async () => {
-    proc = new ManagedProcess({
-      name: 'local-mode',
-      command: 'bash',
-      args: [join(repoRoot, 'scripts/start.sh')],
-      cwd: repoRoot,
-      env: { ...process.env, AMPHI_PORT: '0', AMPHI_STATE_DIR: stateDir, MEDIA_WORKERS: '2' },
-    });
-    await waitFor(
-      () => {
-        const m = /AMPHI_LOCAL_URL=(\S+)/.exec(readFileSync(proc.logFile, 'utf8'));
-        if (m) url = m[1]!;
-        return m !== null;
-      },
-      {
-        what: 'local mode to print its URL',
-        timeoutMs: 90_000,
-        intervalMs: 200,
-        abortIf: () => proc.exitReason(),
-      },
-    );
+    local = await startLocalMode();
     browser = await launchChromium({ extraArgs: ['--autoplay-policy=no-user-gesture-required'] });
   });
 
   afterAll(async () => {
     await browser?.close();
-    await proc?.stop(15_000);
-    rmSync(stateDir, { recursive: true, force: true });
+    await local?.stop();
   });
 
   // What the page shows, read from the DOM as a person would see it.
@@ -116,14 +82,9 @@ describe('local mode (npm start) with two Chromium pages', () => {
 
   test('the page shows the active speaker and the listener count as listeners come and go', async () => {
     const errors: string[] = [];
-    const open = async (name: string, address: string): Promise<Page> => {
-      const page = await browser!.context.newPage();
-      page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
-      await page.goto(address);
-      await page.fill('#name', name);
-      return page;
-    };
-    const host = await open('Ada', url);
+    const open = (name: string, address: string): Promise<Page> =>
+      openAs(browser!.context, name, address, errors);
+    const host = await open('Ada', local.url);
     await host.click('#create');
     await host.waitForSelector('#mute:not([hidden])', { timeout: 30_000 });
     const link = (await host.getAttribute('#share', 'href'))!;
@@ -172,10 +133,7 @@ describe('local mode (npm start) with two Chromium pages', () => {
 
   test('speak, listen, hand → stage → speak, mute; clean stop', async () => {
     const errors: string[] = [];
-    const host = await browser!.context.newPage();
-    host.on('pageerror', (e) => errors.push(`host: ${e.message}`));
-    await host.goto(url);
-    await host.fill('#name', 'Host');
+    const host = await openAs(browser!.context, 'Host', local.url, errors);
     await host.click('#create');
     await host.waitForFunction(
       () => (globalThis as unknown as { amphi: Amphi }).amphi.state === 'connected',
@@ -185,10 +143,7 @@ describe('local mode (npm start) with two Chromium pages', () => {
     const link = await host.getAttribute('#share', 'href');
     expect(link).toContain('/?room=');
 
-    const listener = await browser!.context.newPage();
-    listener.on('pageerror', (e) => errors.push(`listener: ${e.message}`));
-    await listener.goto(link!);
-    await listener.fill('#name', 'Lis');
+    const listener = await openAs(browser!.context, 'Lis', link!, errors);
     await listener.click('#join');
     await listener.waitForFunction(
       () => (globalThis as unknown as { amphi: Amphi }).amphi.firstAudioAt !== undefined,
@@ -228,9 +183,10 @@ describe('local mode (npm start) with two Chromium pages', () => {
     expect(errors).toEqual([]);
 
     // Ctrl-C stops everything: no redis-server or mediasoup worker of this run is left.
-    const pid = proc.pid!;
-    await proc.stop(15_000);
-    expect(readFileSync(proc.logFile, 'utf8')).toContain('amphi local mode stopped');
+    const pid = local.process.pid!;
+    const stateDir = local.stateDir;
+    await local.stop();
+    expect(readFileSync(local.process.logFile, 'utf8')).toContain('amphi local mode stopped');
     const { execFileSync } = await import('node:child_process');
     const leftovers = execFileSync('ps', ['-eo', 'pid,ppid,args'], { encoding: 'utf8' })
       .split('\n')

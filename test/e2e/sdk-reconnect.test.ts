@@ -11,15 +11,11 @@
 //    listener rejoin no earlier than the hint, and the listener hears the host again.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { NodeRegistry } from '../../common/src/contract/node-registry.js';
 import { launchChromium, type LaunchedChromium } from '../env/chromium.js';
-import { ManagedProcess } from '../env/managed-process.js';
-import { repoRoot } from '../env/paths.js';
+import { openAs, peakOver, startLocalMode, type LocalMode } from '../env/local-mode.js';
 import { waitFor } from '../env/wait.js';
 
 const MIN_RMS = 0.02;
@@ -53,15 +49,6 @@ const debug = (page: Page): Promise<Seen> =>
     };
   });
 
-async function peakOver(page: Page, ms: number): Promise<number> {
-  const since = await page.evaluate(() => performance.now());
-  await new Promise((r) => setTimeout(r, ms));
-  return page.evaluate(
-    (t) => (globalThis as unknown as { amphi: Amphi }).amphi.peakSince(t),
-    since,
-  );
-}
-
 /**
  * Aborts every established TCP connection to or from `port`; returns how many sockets it aborted
  * (an aborted end resets its peer, which is then no longer established: one per connection).
@@ -76,62 +63,28 @@ function cutConnections(port: number): number {
 }
 
 describe('SDK reconnect (local mode, Chromium pages)', () => {
-  let proc: ManagedProcess;
+  let local: LocalMode;
   let browser: LaunchedChromium | undefined;
   let redis: Redis | undefined;
-  let url = '';
-  const stateDir = mkdtempSync(join(tmpdir(), 'amphi-reconnect-'));
   const errors: string[] = [];
 
   beforeAll(async () => {
-    proc = new ManagedProcess({
-      name: 'local-mode-reconnect',
-      command: 'bash',
-      args: [join(repoRoot, 'scripts/start.sh')],
-      cwd: repoRoot,
-      env: { ...process.env, AMPHI_PORT: '0', AMPHI_STATE_DIR: stateDir, MEDIA_WORKERS: '2' },
-    });
-    await waitFor(
-      () => {
-        const m = /AMPHI_LOCAL_URL=(\S+)/.exec(readFileSync(proc.logFile, 'utf8'));
-        if (m) url = m[1]!;
-        return m !== null;
-      },
-      {
-        what: 'local mode to print its URL',
-        timeoutMs: 90_000,
-        intervalMs: 200,
-        abortIf: () => proc.exitReason(),
-      },
-    );
+    local = await startLocalMode({ name: 'local-mode-reconnect' });
     browser = await launchChromium({ extraArgs: ['--autoplay-policy=no-user-gesture-required'] });
   });
 
   afterAll(async () => {
     redis?.disconnect();
     await browser?.close();
-    await proc?.stop(15_000);
-    rmSync(stateDir, { recursive: true, force: true });
+    await local?.stop();
   });
 
-  /** A value local mode logged at start-up (pino JSON), e.g. the pod's signalling URL. */
-  const logged = (pattern: RegExp): string => {
-    const m = pattern.exec(readFileSync(proc.logFile, 'utf8'));
-    if (!m) throw new Error(`local mode did not log ${pattern}`);
-    return m[1]!;
-  };
-
-  const open = async (name: string, address: string): Promise<Page> => {
-    const page = await browser!.context.newPage();
-    page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
-    await page.goto(address);
-    await page.fill('#name', name);
-    return page;
-  };
+  const open = (name: string, address: string): Promise<Page> =>
+    openAs(browser!.context, name, address, errors);
 
   /** A host that creates a room and speaks, and listeners who hear it. */
   async function room(listenerCount: number): Promise<{ host: Page; listeners: Page[] }> {
-    const host = await open('Host', `${url}?reconnect-base-ms=${BASE_MS}`);
+    const host = await open('Host', `${local.url}?reconnect-base-ms=${BASE_MS}`);
     await host.click('#create');
     await host.waitForFunction(
       () => (globalThis as unknown as { amphi: Amphi }).amphi.speaking === true,
@@ -177,7 +130,7 @@ describe('SDK reconnect (local mode, Chromium pages)', () => {
   test('all signalling sockets cut at once: jittered reconnects, audio and microphone back', async () => {
     const { host, listeners } = await room(LISTENERS);
     const pages = [host, ...listeners];
-    const port = Number(logged(/"signaling":"ws:\/\/[^"]+:(\d+)\/ws"/));
+    const port = Number(local.logged(/"signaling":"ws:\/\/[^"]+:(\d+)\/ws"/));
 
     const cutAt = Date.now();
     // The host's and each listener's connection (the pod's listening socket stays).
@@ -217,7 +170,7 @@ describe('SDK reconnect (local mode, Chromium pages)', () => {
     const { host, listeners } = await room(1);
     const listener = listeners[0]!;
     const roomId = (await debug(host)).room!;
-    redis = new Redis(logged(/"url":"(redis:\/\/[^"]+)"/), { maxRetriesPerRequest: 2 });
+    redis = new Redis(local.logged(/"url":"(redis:\/\/[^"]+)"/), { maxRetriesPerRequest: 2 });
     const registry = new NodeRegistry(redis);
     const origin = async () => {
       const [node] = (await registry.live()).nodes;

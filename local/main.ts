@@ -21,7 +21,9 @@ import { CassandraEventStore, type EventSink } from '../control-api/src/durable/
 import { JsonlEventStore } from '../control-api/src/durable/jsonl-event-store.js';
 import { migrate } from '../control-api/src/durable/migrations.js';
 import { WriteBehind } from '../control-api/src/durable/write-behind.js';
+import { PresenceConsumer } from '../control-api/src/presence/consumer.js';
 import { LocalAudioRooms } from '../control-api/src/rooms/local-audio-rooms.js';
+import { RoomStore } from '../control-api/src/stage/store.js';
 import { loadConfig as loadPodConfig } from '../media-pod/src/config.js';
 import { MediaPod } from '../media-pod/src/pod.js';
 import { LocalPlacement } from './placement.js';
@@ -164,6 +166,15 @@ async function main(): Promise<void> {
   const writer = new WriteBehind(reader, sink, log, { consumer: `local-${process.pid}` });
   writer.start();
   stops.push(['write-behind', () => writer.stop()]);
+  // Participants whose media session ended leave after the grace (PRESENCE_GRACE_MS).
+  const presenceReader = redis.duplicate();
+  stops.push(['presence reader', async () => presenceReader.disconnect()]);
+  const presence = new PresenceConsumer(presenceReader, new RoomStore(redis), log, {
+    consumer: `local-${process.pid}`,
+    graceMs: config.presenceGraceMs,
+  });
+  presence.start();
+  stops.push(['presence', () => presence.stop()]);
 
   // HTTP: the page, a local sign-in, the control API.
   const { app } = createApp({ config, redis, rooms, logger: log });

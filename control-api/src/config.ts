@@ -39,6 +39,8 @@ const Env = Type.Object({
   RATE_ROOM_BURST: Type.Integer({ minimum: 1, default: 1000 }),
   /** Public base URL of problem type URIs. */
   PROBLEM_BASE: Type.String({ default: 'https://amphi.dev/problems/' }),
+  /** A participant whose media session ended leaves this long after, unless they joined again. */
+  PRESENCE_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 20_000 }),
 });
 type Env = Static<typeof Env>;
 const check = TypeCompiler.Compile(Env);
@@ -83,6 +85,7 @@ export interface Config {
   bodyLimitBytes: number;
   rate: { userPerSecond: number; userBurst: number; roomPerSecond: number; roomBurst: number };
   problemBase: string;
+  presenceGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -191,5 +194,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       roomBurst: e.RATE_ROOM_BURST,
     },
     problemBase: e.PROBLEM_BASE,
+    presenceGraceMs: e.PRESENCE_GRACE_MS,
   };
 }

@@ -10,7 +10,9 @@ import { cassandraClient } from './durable/cassandra.js';
 import { CassandraEventStore } from './durable/event-store.js';
 import { migrate } from './durable/migrations.js';
 import { WriteBehind } from './durable/write-behind.js';
+import { PresenceConsumer } from './presence/consumer.js';
 import { KubeAudioRooms } from './rooms/audio-rooms.js';
+import { RoomStore } from './stage/store.js';
 
 const logger = createLogger('control-api');
 let config: Config;
@@ -64,12 +66,22 @@ if (config.cassandra) {
   };
 }
 
+// Participants whose media session ended (closed tab, lost network) leave after the grace.
+const presenceReader = redis.duplicate();
+const presence = new PresenceConsumer(presenceReader, new RoomStore(redis), logger, {
+  consumer: `${hostname()}-${process.pid}`,
+  graceMs: config.presenceGraceMs,
+});
+presence.start();
+
 const server = app.listen(config.port, () =>
   logger.info({ port: config.port }, 'control API listening'),
 );
 process.once('SIGTERM', () => {
   server.close(() => {
     void (async () => {
+      await presence.stop();
+      presenceReader.disconnect();
       await stopCassandra?.();
       redis.disconnect();
       process.exit(0);

@@ -15,6 +15,7 @@ import {
 } from '../../common/src/contract/index.js';
 import { ModerationEvent } from '../../common/src/contract/signaling.js';
 import { decodeValue } from '../../common/src/contract/codec.js';
+import { reportSessionEnded } from '../../common/src/contract/presence.js';
 import { createLogger, type Logger } from '../../common/src/logger.js';
 import type { MediaPodConfig } from './config.js';
 import { MediaMetrics } from './metrics.js';
@@ -400,6 +401,23 @@ export class MediaPod {
           onJoined: (session) => {
             const last = session.claims && this.#activeSpeaker.get(session.claims.room);
             if (last) session.notify({ method: 'roomEvent', data: last });
+          },
+          // Presence: the control API removes the participant after a grace unless they rejoined.
+          onEnded: (session, reason) => {
+            const claims = session.claims;
+            if (!claims?.jti) return;
+            reportSessionEnded(this.#redis, {
+              room: claims.room,
+              user: claims.sub,
+              join: claims.jti,
+              node: this.config.nodeId,
+              reason: reason.slice(0, 120),
+            }).catch((error: Error) =>
+              this.log.warn(
+                { err: error.message, room: claims.room, user: claims.sub },
+                'could not report the end of a session',
+              ),
+            );
           },
         });
       });

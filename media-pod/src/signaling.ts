@@ -56,6 +56,8 @@ export interface SessionContext {
   sessions: Set<Session>;
   /** Called once a session has joined (after its reply is queued): room state for newcomers. */
   onJoined?(session: Session): void;
+  /** Called once when a joined session ends, whatever the reason (presence). */
+  onEnded?(session: Session, reason: string): void;
 }
 
 export class Session implements ShardMember {
@@ -133,6 +135,7 @@ export class Session implements ShardMember {
     this.ctx.sessions.delete(this);
     this.ctx.metrics.sessions.set(this.ctx.sessions.size);
     if (this.socket.readyState === this.socket.OPEN) this.socket.close(1000, reason.slice(0, 120));
+    if (this.claims) this.ctx.onEnded?.(this, reason);
   }
 
   #closeMedia(): void {

@@ -33,7 +33,8 @@ describe('local mode (npm start) with Chromium pages', () => {
   let browser: LaunchedChromium | undefined;
 
   beforeAll(async () => {
-    local = await startLocalMode();
+    // A short presence grace: a closed tab leaves the control API's room within the test.
+    local = await startLocalMode({ env: { PRESENCE_GRACE_MS: '1000' } });
     browser = await launchChromium({ extraArgs: ['--autoplay-policy=no-user-gesture-required'] });
   });
 
@@ -126,6 +127,32 @@ describe('local mode (npm start) with Chromium pages', () => {
       await shows(page, '#listeners', '1', 'a listener joined');
     await third.close();
     for (const page of [host, first]) await stays(page, '#listeners', '0', 'the tab was closed');
+    // The control API lets Dee go too: the media pod reported her session's end and, the grace
+    // over, the presence consumer removed her (Cy left with the button; Ada and Bob remain).
+    const roomId = new URL(link).searchParams.get('room')!;
+    const session = (await (
+      await fetch(new URL('/local/session', local.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'probe' }),
+      })
+    ).json()) as { token: string };
+    const counts = async () =>
+      (
+        (await (
+          await fetch(new URL(`/v1/rooms/${encodeURIComponent(roomId)}`, local.url), {
+            headers: { authorization: `Bearer ${session.token}` },
+          })
+        ).json()) as { counts: { participants: number; listeners: number } }
+      ).counts;
+    let last = await counts();
+    await waitFor(async () => (last = await counts()).participants === 2, {
+      what: 'the control API to drop the listener whose tab closed',
+      timeoutMs: 20_000,
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; counts ${JSON.stringify(last)}`);
+    });
+    expect(last).toMatchObject({ participants: 2, listeners: 0 });
     expect(errors).toEqual([]);
     await host.close();
     await first.close();

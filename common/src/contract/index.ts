@@ -5,5 +5,6 @@ export * from './heartbeat.js';
 export * from './join-token.js';
 export * from './keys.js';
 export * from './node-registry.js';
+export * from './presence.js';
 export * from './routing.js';
 export * from './routing-table.js';

@@ -46,6 +46,8 @@ export interface JoinTokenOptions {
   ttlSeconds?: number;
   /** Seconds since the epoch; for tests. */
   now?: number;
+  /** The token id (jti); default a random UUID. The control API keeps it as the join's id. */
+  jti?: string;
 }
 
 export async function signJoinToken(
@@ -62,7 +64,7 @@ export async function signJoinToken(
     .setAudience(options.audience ?? JOIN_TOKEN_AUDIENCE)
     .setIssuedAt(now)
     .setExpirationTime(now + (options.ttlSeconds ?? DEFAULT_JOIN_TOKEN_TTL_SECONDS))
-    .setJti(crypto.randomUUID())
+    .setJti(options.jti ?? crypto.randomUUID())
     .sign(key.alg === 'HS256' ? key.secret : key.privateKey);
 }
 

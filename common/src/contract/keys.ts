@@ -2,7 +2,8 @@
 // script touches together shares one hash tag, so the same code runs on Redis Cluster:
 //   {registry}  the node registry (small: one entry per media pod) and drain requests;
 //   {n:<node>}  what one media pod must realise (its shard assignments);
-//   {r:<room>}  everything about one room (routing, participants, stage, events).
+//   {r:<room>}  everything about one room (routing, participants, stage, events);
+//   {presence}  the stream of ended media sessions (media pods → control API).
 
 /** A room id is the AudioRoom's "namespace/name" (the operator's work-queue key). */
 export function roomId(namespace: string, name: string): string {
@@ -46,6 +47,11 @@ export const roomKeys = (room: string) =>
     /** Prefix for per-room keys owned by the control API (participants, queue, ...). */
     prefix: `${PREFIX}:{r:${room}}:`,
   }) as const;
+
+export const presenceKeys = {
+  /** STREAM of SessionEnded entries: media pods add, the control API's consumer group reads. */
+  ended: `${PREFIX}:{presence}:ended`,
+} as const;
 
 /** SET of room ids that have a route: lets the operator find stale routes after a restart. */
 export const routedRoomsKey = `${PREFIX}:{routes}:rooms`;

@@ -1,5 +1,6 @@
 // Join and leave. The join path reads Redis only (room state + route in one script, the node registry
 // through a short cache) and writes Redis only: no Kubernetes and no Cassandra call.
+import { randomUUID } from 'node:crypto';
 import {
   EmptyBody,
   JoinRequest,
@@ -85,6 +86,9 @@ export function joinRoutes(deps: Deps): Route[] {
         const name = body.name ?? principal.name;
         const { ttlSeconds, issuer } = deps.config.joinToken;
         const now = Math.floor(Date.now() / 1000);
+        // The join's id: the token's jti and the participant's `join`, so a media pod's report that
+        // this session ended removes the participant only if no newer join replaced it.
+        const join = randomUUID();
         const token = await signJoinToken(
           {
             sub: principal.id,
@@ -95,7 +99,7 @@ export function joinRoutes(deps: Deps): Route[] {
             ...(name !== undefined ? { name } : {}),
           },
           deps.joinKey,
-          { issuer, ttlSeconds, now },
+          { issuer, ttlSeconds, now, jti: join },
         );
         const joined = await deps.store.change(
           room,
@@ -107,6 +111,7 @@ export function joinRoutes(deps: Deps): Route[] {
             shard: placement.shard.id,
             node: placement.node.node,
             region: placement.region,
+            join,
           }),
         );
         return {

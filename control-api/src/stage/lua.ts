@@ -101,6 +101,22 @@ if op == 'leave' then
   return ok('participant-left', emit('participant-left', actor, role, role ~= 'listener'), role)
 end
 
+if op == 'session-ended' then
+  -- A media pod reported that the session of join d.join ended; a newer join replaced it, or the
+  -- user left already, when the participant's current join differs (or there is none).
+  local d = cjson.decode(data)
+  local cur = redis.call('HGET', parts, target)
+  if not cur then return unchanged('participant-left') end
+  local okd, p = pcall(cjson.decode, cur)
+  if not okd or type(p) ~= 'table' or p.join ~= d.join then return unchanged('participant-left') end
+  local role = role_of(target)
+  redis.call('HDEL', parts, target)
+  clear_user(target)
+  redis.call('SREM', muted, target)
+  if role == 'speaker' then redis.call('HDEL', roles, target) end
+  return ok('participant-left', emit('participant-left', target, role, role ~= 'listener'), role)
+end
+
 if op == 'set-role' then
   if actor_rank < 4 then return err('forbidden', 'only a host can grant roles') end
   local current = role_of(target)

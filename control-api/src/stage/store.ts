@@ -16,6 +16,7 @@ export type StageOp =
   | 'end'
   | 'join'
   | 'leave'
+  | 'session-ended'
   | 'set-role'
   | 'raise'
   | 'lower'

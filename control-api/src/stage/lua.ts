@@ -56,6 +56,15 @@ local function clear_user(u)
   redis.call('HDEL', invites, u)
 end
 local function is_participant(u) return redis.call('HEXISTS', parts, u) == 1 end
+-- Leaving: the participant, their hand and invitation, their mute, and a speaker's place on stage.
+local function remove_participant(u)
+  local role = role_of(u)
+  redis.call('HDEL', parts, u)
+  clear_user(u)
+  redis.call('SREM', muted, u)
+  if role == 'speaker' then redis.call('HDEL', roles, u) end
+  return ok('participant-left', emit('participant-left', u, role, role ~= 'listener'), role)
+end
 
 if op == 'create' then
   -- The AudioRoom CR was just created, so any state left here is from an earlier room of that name.
@@ -93,12 +102,7 @@ end
 
 if op == 'leave' then
   if not is_participant(actor) then return unchanged('participant-left') end
-  local role = role_of(actor)
-  redis.call('HDEL', parts, actor)
-  clear_user(actor)
-  redis.call('SREM', muted, actor)
-  if role == 'speaker' then redis.call('HDEL', roles, actor) end
-  return ok('participant-left', emit('participant-left', actor, role, role ~= 'listener'), role)
+  return remove_participant(actor)
 end
 
 if op == 'session-ended' then
@@ -109,12 +113,7 @@ if op == 'session-ended' then
   if not cur then return unchanged('participant-left') end
   local okd, p = pcall(cjson.decode, cur)
   if not okd or type(p) ~= 'table' or p.join ~= d.join then return unchanged('participant-left') end
-  local role = role_of(target)
-  redis.call('HDEL', parts, target)
-  clear_user(target)
-  redis.call('SREM', muted, target)
-  if role == 'speaker' then redis.call('HDEL', roles, target) end
-  return ok('participant-left', emit('participant-left', target, role, role ~= 'listener'), role)
+  return remove_participant(target)
 end
 
 if op == 'set-role' then

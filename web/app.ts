@@ -129,8 +129,8 @@ async function enter(roomId: string, asHost: boolean): Promise<void> {
     analysers.delete(consumerId);
   });
   // Listeners connected to the media pods (room-wide, every few seconds). They are the count shown
-  // once they arrive: the control API's participant count (shown until then) still includes whoever
-  // closed the tab without leaving, and two sources would flip the number back and forth.
+  // once they arrive: the control API's participant count (shown until then) keeps whoever closed
+  // the tab until its presence grace (20 s) has passed, and two sources would flip the number.
   let podCounts = false;
   client.on('counts', (c) => {
     podCounts = true;

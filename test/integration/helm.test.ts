@@ -87,7 +87,8 @@ describe('charts/amphi on real helm and a real API server', () => {
   let apps: AppsV1Api;
   let custom: CustomObjectsApi;
   const timings: Record<string, number> = {};
-  const operators: ManagedProcess[] = [];
+  /** Processes run from source (operator, control API), stopped after the suite. */
+  const fromSource: ManagedProcess[] = [];
 
   async function tool(bin: string, args: string[], input?: string): Promise<string> {
     const env: NodeJS.ProcessEnv = {
@@ -132,7 +133,7 @@ describe('charts/amphi on real helm and a real API server', () => {
   }, 300_000);
 
   afterAll(async () => {
-    for (const op of operators) await op.stop(5_000);
+    for (const op of fromSource) await op.stop(5_000);
     await Promise.all([kube?.stop(), redis?.stop()]);
     if (toolHome) rmSync(toolHome, { recursive: true, force: true });
     console.info(`helm acceptance timings (ms): ${JSON.stringify(timings)}`);
@@ -378,7 +379,7 @@ describe('charts/amphi on real helm and a real API server', () => {
         AMPHI_HEALTH_PORT: String(port),
       },
     });
-    operators.push(op);
+    fromSource.push(op);
     return op;
   }
 
@@ -477,7 +478,7 @@ describe('charts/amphi on real helm and a real API server', () => {
         KUBECONFIG: await serviceAccountKubeconfig(`${FULL}-control-api`, NS),
       },
     });
-    operators.push(api);
+    fromSource.push(api);
     await waitFor(
       async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok,
       { what: 'the control API to answer', timeoutMs: 60_000, abortIf: () => api.exitReason() },

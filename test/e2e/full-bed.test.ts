@@ -31,7 +31,7 @@ import { ManagedProcess } from '../env/managed-process.js';
 import { MediaClient } from '../env/media-client.js';
 import { useProjectMediasoupWorker } from '../env/mediasoup.js';
 import { repoRoot } from '../env/paths.js';
-import { freePort } from '../env/ports.js';
+import { freePort, freePorts } from '../env/ports.js';
 import { startRedis, type RedisHandle } from '../env/redis.js';
 import { kubectlBin } from '../env/tools.js';
 import { waitFor } from '../env/wait.js';
@@ -167,11 +167,12 @@ describe('full test bed: kubectl → operator → media pods → control API →
     });
 
     // Two media pods of the region, one worker each: the origin on one, the edge on the other.
+    const workerBase = await freePorts(2);
     const pods = await Promise.all(
       ['media-eu-0', 'media-eu-1'].map(async (node, i) => ({
         node,
         zone: `${REGION}-${i === 0 ? 'a' : 'b'}`,
-        base: 20_000 + Math.floor(Math.random() * 10_000) * 2,
+        base: workerBase + i,
         sig: await freePort(),
         pipe: await freePort(),
       })),

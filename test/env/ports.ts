@@ -1,15 +1,11 @@
-import { createServer } from 'node:net';
+import { freePortRange } from '../../local/ports.js';
 
-/** A TCP port free on 127.0.0.1 right now (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
+/** A TCP+UDP port free on 127.0.0.1 right now, below the kernel's ephemeral range (see local/ports.ts). */
+export function freePort(): Promise<number> {
+  return freePortRange('127.0.0.1', 1);
+}
+
+/** A base port such that base … base+count-1 are free on 127.0.0.1 (media pod workers). */
+export function freePorts(count: number): Promise<number> {
+  return freePortRange('127.0.0.1', count);
 }

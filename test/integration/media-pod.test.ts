@@ -20,7 +20,7 @@ import { ManagedProcess } from '../env/managed-process.js';
 import { MediaClient, SignalingRequestError } from '../env/media-client.js';
 import { importMediasoup, useProjectMediasoupWorker } from '../env/mediasoup.js';
 import { repoRoot } from '../env/paths.js';
-import { freePort } from '../env/ports.js';
+import { freePort, freePorts } from '../env/ports.js';
 import { startRedis, type RedisHandle } from '../env/redis.js';
 import { waitFor } from '../env/wait.js';
 
@@ -51,11 +51,6 @@ function env(
     MEDIA_RESYNC_INTERVAL_MS: '2000',
     MEDIA_DRAIN_DEADLINE_MS: '60000',
   };
-}
-
-/** Consecutive worker ports, away from the kernel's ephemeral range. */
-function workerPorts(): number {
-  return 20_000 + Math.floor(Math.random() * 10_000) * 2;
 }
 
 async function code(promise: Promise<unknown>): Promise<string> {
@@ -111,7 +106,9 @@ describe('media pod with real workers, Redis and WebRTC peers', () => {
     registry = new NodeRegistry(redis);
     const workerBin = useProjectMediasoupWorker();
 
-    const portsB = { base: workerPorts(), sig: await freePort(), pipe: await freePort() };
+    // Three free consecutive ports: media-b's worker, then media-a's two.
+    const workerBase = await freePorts(3);
+    const portsB = { base: workerBase, sig: await freePort(), pipe: await freePort() };
     urlB = `ws://127.0.0.1:${portsB.sig}/ws`;
     podB = new ManagedProcess({
       name: 'media-pod-b',
@@ -132,7 +129,7 @@ describe('media pod with real workers, Redis and WebRTC peers', () => {
       env(
         'media-a',
         redisServer.url,
-        { base: workerPorts() + 1, sig: await freePort(), pipe: await freePort() },
+        { base: workerBase + 1, sig: await freePort(), pipe: await freePort() },
         2,
       ),
     );

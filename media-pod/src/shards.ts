@@ -87,8 +87,24 @@ export class Shard extends EventEmitter<{
         this.emit('producerclose', producer.id);
       }
     });
-    this.observer?.addProducer({ producerId: producer.id }).catch(() => {});
+    this.#observe(producer);
     this.emit('producer', entry);
+  }
+
+  /**
+   * A paused (muted) producer leaves the active speaker observer and comes back on resume. Left in,
+   * a muted dominant speaker stays dominant: the algorithm only replaces it when another speaker
+   * clearly out-talks it, and a steady voice whose level has become its noise floor never does.
+   */
+  #observe(producer: types.Producer): void {
+    const observer = this.observer;
+    if (!observer) return;
+    const add = (): void => void observer.addProducer({ producerId: producer.id }).catch(() => {});
+    const remove = (): void =>
+      void observer.removeProducer({ producerId: producer.id }).catch(() => {});
+    producer.observer.on('pause', remove);
+    producer.observer.on('resume', add);
+    if (!producer.paused) add();
   }
 
   count(role: ShardMember['role']): number {

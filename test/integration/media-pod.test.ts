@@ -399,6 +399,43 @@ describe('media pod with real workers, Redis and WebRTC peers', () => {
     );
   });
 
+  test('a muted dominant speaker hands the active speaker to one still speaking', async () => {
+    // A second speaker's steady tone for longer than the observer's noise-floor window (15 s):
+    // by then its level is its floor, so the dominant speaker algorithm alone would never let it
+    // replace speaker-1, muted or not.
+    const second = await client(podA.signalingUrl);
+    await second.join(await token({ sub: 'speaker-2', role: 'speaker', name: 'Bob' }));
+    await second.speak(660);
+    await new Promise((r) => setTimeout(r, 16_000));
+    const named = (user: string, since: number) =>
+      otherPod.notifications.findIndex(
+        (n, i) =>
+          i >= since &&
+          n.method === 'roomEvent' &&
+          n.data.type === 'activeSpeaker' &&
+          n.data.user === user,
+      ) >= 0;
+    const mark = otherPod.notifications.length;
+    await redis.publish(roomKeys(ROOM).events, JSON.stringify({ type: 'mute', user: 'speaker-1' }));
+    await waitFor(() => named('speaker-2', mark), {
+      what: 'speaker-2 named active speaker after speaker-1 was muted',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+    // Unmuted and alone again, speaker-1 is the active speaker once more.
+    const back = otherPod.notifications.length;
+    second.close();
+    await redis.publish(
+      roomKeys(ROOM).events,
+      JSON.stringify({ type: 'unmute', user: 'speaker-1' }),
+    );
+    await waitFor(() => named('speaker-1', back), {
+      what: 'speaker-1 active again after the unmute',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+  }, 60_000);
+
   test('a killed worker is noticed and reported in the heartbeat and metrics', async () => {
     const before = await heartbeatOf('media-b');
     const pid = before!.workers[0]!.pid!;

@@ -195,6 +195,78 @@ describe('control API on real Redis and a real apiserver', () => {
     });
   });
 
+  test('a join storm fills each edge to its limit and no further, before any pod reports a listener', async () => {
+    // 25 listeners join at once; the pods' heartbeats still report no listener (nobody has connected
+    // yet), exactly as in the first second of a large room. Two eu-west edges of 10 seats each.
+    expect(
+      (
+        await call(api.url, 'POST', '/v1/rooms', {
+          auth: t('host'),
+          body: { name: 'storm', title: 'Storm' },
+        })
+      ).status,
+    ).toBe(201);
+    const room = `${NS}/storm`;
+    const shard = (id: string, worker: number, role: 'origin' | 'edge') => ({
+      id,
+      role,
+      region: 'eu-west',
+      node: 'media-eu-0',
+      worker,
+      listeners: 0,
+      state: 'Ready' as const,
+      ...(role === 'edge' ? { from: 'o0' } : {}),
+    });
+    await placeRoom(redis, room, {
+      listenersPerShard: 10,
+      shards: [shard('o0', 0, 'origin'), shard('e1', 1, 'edge'), shard('e3', 0, 'edge')],
+    });
+    const users = Array.from({ length: 25 }, (_, i) => `storm-${i}`);
+    const auth = await Promise.all(users.map((u) => userToken(u)));
+    const answers = await Promise.all(
+      auth.map((a) =>
+        call<{ shard?: string; type?: string }>(api.url, 'POST', '/v1/rooms/storm/join', {
+          auth: a,
+          body: { region: 'eu-west' },
+        }),
+      ),
+    );
+    const byShard: Record<string, number> = {};
+    for (const a of answers)
+      if (a.status === 200) byShard[a.body.shard!] = (byShard[a.body.shard!] ?? 0) + 1;
+    const refused = answers.filter((a) => a.status !== 200);
+    console.info(`join storm: ${JSON.stringify(byShard)}, refused ${refused.length}`);
+    // Without the seats, every join of the storm picks the same least-filled edge: e1 takes all 25.
+    expect(byShard).toEqual({ e1: 10, e3: 10 });
+    expect(refused.map((a) => [a.status, a.body.type])).toEqual(
+      Array(5).fill([503, 'https://amphi.dev/problems/no-capacity']),
+    );
+    expect(refused[0]!.headers.get('retry-after')).toBe('2');
+    // The participants are recorded without the seat claim; leaving works as before.
+    const records = await redis.hgetall(controlRoomKeys(room).participants);
+    expect(Object.keys(records)).toHaveLength(20);
+    for (const json of Object.values(records)) {
+      const record = JSON.parse(json) as Record<string, unknown>;
+      expect(record).not.toHaveProperty('seat');
+      expect(record).toMatchObject({ node: 'media-eu-0', region: 'eu-west' });
+    }
+    const seated = users.find((u, i) => answers[i]!.status === 200)!;
+    const left = await call(api.url, 'POST', '/v1/rooms/storm/leave', {
+      auth: auth[users.indexOf(seated)]!,
+      body: {},
+    });
+    expect(left.status).toBe(200);
+    // The seats taken, by join id, expire on their own (10 s).
+    for (const id of ['e1', 'e3']) {
+      const key = `${controlRoomKeys(room).seats}:${id}`;
+      expect(await redis.zcard(key)).toBe(10);
+      expect(await redis.pttl(key)).toBeGreaterThan(5_000);
+    }
+    expect((await call(api.url, 'DELETE', '/v1/rooms/storm', { auth: t('host') })).status).toBe(
+      204,
+    );
+  });
+
   test('full stage flow: host, moderator and two listeners; every change published in order', async () => {
     const room = `${NS}/town-hall`;
     const subscriber = redis.duplicate();

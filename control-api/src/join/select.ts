@@ -2,6 +2,12 @@
 // Region: the client's hint, then its measured RTTs (lowest first), then the room's origin region;
 // the first with a usable shard wins. Shard: speakers and hosts go to the region's origin; listeners
 // to the least-filled Ready edge with headroom (the origin when the room has no edge yet).
+//
+// A listener's shard is not final here: a pod counts a listener once it has connected, and this
+// process sees that count a heartbeat and a cache later, so in a join storm every join would pick the
+// same "least-filled" edge. Listeners get their choices instead, each with the pod's count and when
+// it was sent; the join script (stage/lua.ts) adds the seats taken since then and seats the listener
+// atomically on the least-filled choice of the first region with room.
 import type { NodeHeartbeat, RoomRoute, RoutedShard } from '../../../common/src/contract/index.js';
 import { HttpProblem } from '../http/problem.js';
 
@@ -10,6 +16,22 @@ export interface Placement {
   shard: RoutedShard;
   node: NodeHeartbeat;
 }
+
+export interface SeatChoice extends Placement {
+  /** Listeners the pod reported (or the route, when it says more). */
+  reported: number;
+  /** When the pod sent that report (ms): seats taken after it are not in `reported`. */
+  reportedAt: number;
+}
+
+/** A listener's choices: regions in preference order, each with its shards that have room. */
+export interface SeatChoices {
+  limit: number;
+  regions: SeatChoice[][];
+}
+
+/** Speakers: their placement. Listeners: the seats the join script chooses from. */
+export type Selection = { placement: Placement } | { seats: SeatChoices };
 
 export interface SelectInput {
   route: RoomRoute;
@@ -35,7 +57,7 @@ export function regionOrder(
   return order;
 }
 
-export function selectPlacement(input: SelectInput): Placement {
+export function selectPlacement(input: SelectInput): Selection {
   const { route, nodes, produces } = input;
   if (route.shards.length === 0 || !['Scheduled', 'Live'].includes(route.phase))
     throw new HttpProblem('room-not-placed', `room is ${route.phase}; retry shortly`, {
@@ -49,40 +71,51 @@ export function selectPlacement(input: SelectInput): Placement {
     if (!node.workers.some((w) => w.index === shard.worker && w.alive)) return undefined;
     return node;
   };
-  const listeners = (shard: RoutedShard, node: NodeHeartbeat): number => {
+  const choice = (region: string, shard: RoutedShard, node: NodeHeartbeat): SeatChoice => {
     const reported = node.shards.find(
       (s) => s.room === route.room && s.shard === shard.id,
     )?.listeners;
-    return Math.max(reported ?? 0, shard.listeners);
+    return {
+      region,
+      shard,
+      node,
+      reported: Math.max(reported ?? 0, shard.listeners),
+      reportedAt: node.sentAt,
+    };
   };
+  const limit = route.listenersPerShard;
+  const regions: SeatChoice[][] = [];
   let anyReady = false;
   for (const region of regionOrder(route, input.region, input.rtts)) {
     const inRegion = route.shards.filter((s) => s.region === region);
     const origin = inRegion.find((s) => s.role === 'origin');
     if (produces) {
       const node = origin && usable(origin);
-      if (origin && node) return { region, shard: origin, node };
+      if (origin && node) return { placement: { region, shard: origin, node } };
       continue;
     }
-    let best: Placement | undefined;
-    let bestFill = Infinity;
+    const choices: SeatChoice[] = [];
     for (const shard of inRegion.filter((s) => s.role === 'edge')) {
       const node = usable(shard);
       if (!node) continue;
       anyReady = true;
-      const fill = listeners(shard, node) / route.listenersPerShard;
-      if (fill < 1 && fill < bestFill) [best, bestFill] = [{ region, shard, node }, fill];
+      choices.push(choice(region, shard, node));
     }
-    if (!best && origin && !inRegion.some((s) => s.role === 'edge' && s.state === 'Ready')) {
+    if (
+      choices.length === 0 &&
+      origin &&
+      !inRegion.some((s) => s.role === 'edge' && s.state === 'Ready')
+    ) {
       const node = usable(origin);
       if (node) {
         anyReady = true;
-        if (listeners(origin, node) < route.listenersPerShard)
-          best = { region, shard: origin, node };
+        choices.push(choice(region, origin, node));
       }
     }
-    if (best) return best;
+    const withRoom = choices.filter((c) => c.reported < limit);
+    if (withRoom.length > 0) regions.push(withRoom);
   }
+  if (regions.length > 0) return { seats: { limit, regions } };
   if (produces && !route.shards.some((s) => s.role === 'origin' && usable(s)))
     throw new HttpProblem('room-not-placed', 'the room has no ready origin shard yet', {
       headers: { 'Retry-After': '2' },

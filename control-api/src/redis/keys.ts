@@ -29,6 +29,11 @@ export const controlRoomKeys = (room: string) => {
     seq: `${prefix}seq`,
     /** Token bucket of the room's rate limit. */
     rate: `${prefix}rate`,
+    /**
+     * Prefix of one ZSET per shard, `…seats:<shard>`: join id → when a listener was seated there
+     * (ms), kept 10 s. The join script builds the shard's key from it (same hash tag, same slot).
+     */
+    seats: `${prefix}seats`,
   } as const;
 };
 

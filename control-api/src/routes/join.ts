@@ -1,5 +1,6 @@
 // Join and leave. The join path reads Redis only (room state + route in one script, the node registry
-// through a short cache) and writes Redis only: no Kubernetes and no Cassandra call.
+// through a short cache) and writes Redis only: no Kubernetes and no Cassandra call. Placement and the
+// listener's seat: join/place.ts.
 import { randomUUID } from 'node:crypto';
 import {
   EmptyBody,
@@ -8,31 +9,12 @@ import {
   RoomParams,
   StageResult,
 } from '../../../common/src/api/schemas.js';
-import {
-  DecodeError,
-  RoomRoute,
-  canProduce,
-  decodeJson,
-  signJoinToken,
-} from '../../../common/src/contract/index.js';
+import { signJoinToken } from '../../../common/src/contract/index.js';
 import type { Deps } from '../deps.js';
-import { HttpProblem } from '../http/problem.js';
 import { defineRoute, type Route } from '../http/route.js';
 import { iceServers } from '../join/ice.js';
-import { selectPlacement } from '../join/select.js';
+import { placeAndClaim } from '../join/place.js';
 import { contractRoom, requireUser } from './guards.js';
-
-// Decoded routes by their JSON: a route changes rarely, joins read it constantly.
-const routeCache = new Map<string, RoomRoute>();
-function decodeRoute(room: string, json: string): RoomRoute {
-  let route = routeCache.get(json);
-  if (route === undefined) {
-    route = decodeJson(RoomRoute, json, `route of ${room}`);
-    if (routeCache.size >= 1_000) routeCache.clear();
-    routeCache.set(json, route);
-  }
-  return route;
-}
 
 export function joinRoutes(deps: Deps): Route[] {
   return [
@@ -50,69 +32,28 @@ export function joinRoutes(deps: Deps): Route[] {
       async handler({ params, body, principal }) {
         requireUser(principal, 'joining');
         const room = contractRoom(deps, params.id);
-        const [check, nodes] = await Promise.all([
-          deps.store.joinCheck(room, principal),
-          deps.liveNodes.get(),
-        ]);
-        if (check.routeJson === undefined)
-          throw new HttpProblem(
-            'room-not-placed',
-            'the operator has not placed the room yet; retry shortly',
-            {
-              headers: { 'Retry-After': '2' },
-            },
-          );
-        let route: RoomRoute;
-        try {
-          route = decodeRoute(room, check.routeJson);
-        } catch (error) {
-          if (!(error instanceof DecodeError)) throw error;
-          deps.logger.error({ err: error, room }, 'corrupt route');
-          throw new HttpProblem(
-            'room-not-placed',
-            'the room route is being repaired; retry shortly',
-            {
-              headers: { 'Retry-After': '2' },
-            },
-          );
-        }
-        const placement = selectPlacement({
-          route,
-          nodes,
-          produces: canProduce(check.role),
-          region: body.region,
-          rtts: body.rtts,
-        });
         const name = body.name ?? principal.name;
-        const { ttlSeconds, issuer } = deps.config.joinToken;
-        const now = Math.floor(Date.now() / 1000);
         // The join's id: the token's jti and the participant's `join`, so a media pod's report that
         // this session ended removes the participant only if no newer join replaced it.
         const join = randomUUID();
+        const { placement, joined } = await placeAndClaim(deps, room, principal, {
+          region: body.region,
+          rtts: body.rtts,
+          participant: { name: name ?? '', join },
+        });
+        const { ttlSeconds, issuer } = deps.config.joinToken;
+        const now = Math.floor(Date.now() / 1000);
         const token = await signJoinToken(
           {
             sub: principal.id,
             room,
             shard: placement.shard.id,
             node: placement.node.node,
-            role: check.role,
+            role: joined.role,
             ...(name !== undefined ? { name } : {}),
           },
           deps.joinKey,
           { issuer, ttlSeconds, now, jti: join },
-        );
-        const joined = await deps.store.change(
-          room,
-          'join',
-          principal,
-          principal.id,
-          JSON.stringify({
-            name: name ?? '',
-            shard: placement.shard.id,
-            node: placement.node.node,
-            region: placement.region,
-            join,
-          }),
         );
         return {
           status: 200,

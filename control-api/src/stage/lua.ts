@@ -1,12 +1,13 @@
 // One Lua script for every change of a room's hot state: checks, the change, the event on the
 // room's stream (durability) and its pub/sub channel (media pods) happen atomically in one slot.
 //
-// KEYS: meta route roles participants hands handTimes invites muted banned log seq rate
+// KEYS: meta route roles participants hands handTimes invites muted banned log seq rate seats
 // ARGV: op actor actorKind target channel room data [tokensPerMs burst] (the room's token bucket)
 // Returns {'ok', eventType, eventId|'' (unchanged), role, streamLength} or {'err', problem, detail}.
 export const ROOM_SCRIPT = `
 local meta, route, roles, parts, hands, handTimes, invites, muted, banned, log, seq =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+local seats = KEYS[13]
 local op, actor, kind, target, channel, room, data = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -92,12 +93,43 @@ if op == 'end' then
   return ok('room-ended', emit('room-ended', '', nil, true))
 end
 
+-- A listener's seat (join/select.ts): per region in order, the least-filled choice with room, where
+-- a shard's fill is its pod's report plus the seats taken there since the report was sent. One ZSET
+-- per shard (join id → ms), its key built from the seats prefix: same hash tag, same slot.
+local SEAT_KEEP_MS = 10000
+local function take_seat(choices, join)
+  local limit = tonumber(choices.limit)
+  for _, region in ipairs(choices.regions) do
+    local best, best_fill
+    for _, c in ipairs(region) do
+      local fill = tonumber(c.reported) + redis.call('ZCOUNT', seats .. ':' .. c.shard, '(' .. c.reportedAt, '+inf')
+      if fill < limit and (best == nil or fill < best_fill) then best, best_fill = c, fill end
+    end
+    if best then
+      local key = seats .. ':' .. best.shard
+      redis.call('ZADD', key, now, join)
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', now - SEAT_KEEP_MS)
+      redis.call('PEXPIRE', key, SEAT_KEEP_MS)
+      return best
+    end
+  end
+  return nil
+end
+
 if op == 'join' then
   if redis.call('SISMEMBER', banned, actor) == 1 then return err('banned', 'you are banned from this room') end
   local role = role_of(actor)
+  local d = cjson.decode(data)
+  if type(d.seats) == 'table' then
+    local seat = take_seat(d.seats, d.join)
+    if not seat then return err('no-seat', 'every shard of the room is full; an edge is being added') end
+    d.shard, d.node, d.region, d.seats = seat.shard, seat.node, seat.region, nil
+    data = cjson.encode(d)
+  end
   redis.call('HSET', parts, actor, data)
   -- Listeners' joins go to the stream (history) only: media pods aggregate counts.
-  return ok('participant-joined', emit('participant-joined', actor, role, role ~= 'listener'), role)
+  local id = emit('participant-joined', actor, role, role ~= 'listener')
+  return { 'ok', 'participant-joined', id, role, redis.call('XLEN', log), d.shard or '' }
 end
 
 if op == 'leave' then

@@ -36,6 +36,11 @@ export interface ChangeResult {
   role: Role;
 }
 
+/** The join script found no seat left among a listener's choices (concurrent joins took them). */
+export class NoSeat extends Error {
+  override readonly name = 'NoSeat';
+}
+
 export interface JoinCheck {
   role: Role;
   routeJson: string | undefined;
@@ -68,6 +73,7 @@ function keyList(room: string): string[] {
     k.log,
     k.seq,
     k.rate,
+    k.seats,
   ];
 }
 
@@ -107,6 +113,7 @@ export class RoomStore {
         },
       );
     }
+    if (reply[0] === 'err' && reply[1] === 'no-seat') throw new NoSeat(String(reply[2]));
     if (reply[0] === 'err') throw new HttpProblem(reply[1] as ProblemKind, String(reply[2]));
     return reply.map(String);
   }
@@ -119,12 +126,35 @@ export class RoomStore {
     target = '',
     data = '',
   ): Promise<ChangeResult> {
-    const [, event, eventId, role, length] = await this.#call(room, op, actor, target, data);
+    const reply = await this.#call(room, op, actor, target, data);
+    await this.#track(room, reply);
+    return this.#result(reply);
+  }
+
+  /** Registers the room's stream with the write-behind consumer on its first event. */
+  async #track(room: string, [, , eventId, , length]: string[]): Promise<void> {
     if (eventId !== '' && !this.#knownStreams.has(room) && Number(length) >= 1) {
       await this.redis.sadd(streamsKey, room);
       this.#knownStreams.add(room);
     }
+  }
+
+  #result([, event, eventId, role]: string[]): ChangeResult {
     return { event: event!, eventId: eventId!, role: (role || 'listener') as Role };
+  }
+
+  /**
+   * Records a participant. `record.seats` (a listener's choices) lets the script pick the shard and
+   * take the seat atomically; the reply names the shard it recorded. Throws NoSeat when all are full.
+   */
+  async join(
+    room: string,
+    actor: Principal,
+    record: Record<string, unknown>,
+  ): Promise<ChangeResult & { shard: string }> {
+    const reply = await this.#call(room, 'join', actor, actor.id, JSON.stringify(record));
+    await this.#track(room, reply);
+    return { ...this.#result(reply), shard: reply[5]! };
   }
 
   async joinCheck(room: string, actor: Principal): Promise<JoinCheck> {

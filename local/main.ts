@@ -13,6 +13,7 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { registryKeys } from '../common/src/contract/keys.js';
+import { NodeRegistry } from '../common/src/contract/node-registry.js';
 import { createLogger } from '../common/src/logger.js';
 import { createApp } from '../control-api/src/app.js';
 import { loadConfig as loadApiConfig } from '../control-api/src/config.js';
@@ -22,6 +23,7 @@ import { JsonlEventStore } from '../control-api/src/durable/jsonl-event-store.js
 import { migrate } from '../control-api/src/durable/migrations.js';
 import { WriteBehind } from '../control-api/src/durable/write-behind.js';
 import { PresenceConsumer } from '../control-api/src/presence/consumer.js';
+import { LostPodSweeper } from '../control-api/src/presence/sweeper.js';
 import { LocalAudioRooms } from '../control-api/src/rooms/local-audio-rooms.js';
 import { RoomStore } from '../control-api/src/stage/store.js';
 import { loadConfig as loadPodConfig } from '../media-pod/src/config.js';
@@ -175,6 +177,11 @@ async function main(): Promise<void> {
   });
   presence.start();
   stops.push(['presence', () => presence.stop()]);
+  const sweeper = new LostPodSweeper(redis, new NodeRegistry(redis), log, {
+    lostAfterMs: config.presencePodLostMs,
+  });
+  sweeper.start();
+  stops.push(['lost-pod sweep', () => sweeper.stop()]);
 
   // HTTP: the page, a local sign-in, the control API.
   const { app } = createApp({ config, redis, rooms, logger: log });

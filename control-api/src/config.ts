@@ -41,6 +41,8 @@ const Env = Type.Object({
   PROBLEM_BASE: Type.String({ default: 'https://amphi.dev/problems/' }),
   /** A participant whose media session ended leaves this long after, unless they joined again. */
   PRESENCE_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 20_000 }),
+  /** A media pod without a heartbeat this long is lost: its sessions are reported ended. */
+  PRESENCE_POD_LOST_MS: Type.Integer({ minimum: 5_000, maximum: 3_600_000, default: 30_000 }),
 });
 type Env = Static<typeof Env>;
 const check = TypeCompiler.Compile(Env);
@@ -86,6 +88,7 @@ export interface Config {
   rate: { userPerSecond: number; userBurst: number; roomPerSecond: number; roomBurst: number };
   problemBase: string;
   presenceGraceMs: number;
+  presencePodLostMs: number;
 }
 
 export class ConfigError extends Error {
@@ -195,5 +198,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     problemBase: e.PROBLEM_BASE,
     presenceGraceMs: e.PRESENCE_GRACE_MS,
+    presencePodLostMs: e.PRESENCE_POD_LOST_MS,
   };
 }

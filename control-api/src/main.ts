@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../common/src/logger.js';
+import { NodeRegistry } from '../../common/src/contract/node-registry.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { cassandraClient } from './durable/cassandra.js';
@@ -11,6 +12,7 @@ import { CassandraEventStore } from './durable/event-store.js';
 import { migrate } from './durable/migrations.js';
 import { WriteBehind } from './durable/write-behind.js';
 import { PresenceConsumer } from './presence/consumer.js';
+import { LostPodSweeper } from './presence/sweeper.js';
 import { KubeAudioRooms } from './rooms/audio-rooms.js';
 import { RoomStore } from './stage/store.js';
 
@@ -73,6 +75,11 @@ const presence = new PresenceConsumer(presenceReader, new RoomStore(redis), logg
   graceMs: config.presenceGraceMs,
 });
 presence.start();
+// Pods that died without reporting their sessions: reported for them once lost.
+const sweeper = new LostPodSweeper(redis, new NodeRegistry(redis), logger, {
+  lostAfterMs: config.presencePodLostMs,
+});
+sweeper.start();
 
 const server = app.listen(config.port, () =>
   logger.info({ port: config.port }, 'control API listening'),
@@ -80,6 +87,7 @@ const server = app.listen(config.port, () =>
 process.once('SIGTERM', () => {
   server.close(() => {
     void (async () => {
+      await sweeper.stop();
       await presence.stop();
       presenceReader.disconnect();
       await stopCassandra?.();

@@ -15,7 +15,11 @@ import {
 } from '../../common/src/contract/index.js';
 import { ModerationEvent } from '../../common/src/contract/signaling.js';
 import { decodeValue } from '../../common/src/contract/codec.js';
-import { reportSessionEnded } from '../../common/src/contract/presence.js';
+import {
+  recordSessionStarted,
+  reportAllSessionsEnded,
+  reportSessionEnded,
+} from '../../common/src/contract/presence.js';
 import { createLogger, type Logger } from '../../common/src/logger.js';
 import type { MediaPodConfig } from './config.js';
 import { MediaMetrics } from './metrics.js';
@@ -84,6 +88,7 @@ export class MediaPod {
   }
 
   async start(mediasoup: typeof Mediasoup): Promise<void> {
+    await this.#endPredecessorSessions();
     await this.pool.start(mediasoup);
     await this.#pipes.listen();
     await this.#listenHttp();
@@ -104,6 +109,28 @@ export class MediaPod {
       { workers: this.pool.workers.length, signaling: this.signalingUrl, pipe: this.#pipeUrl() },
       'media pod started',
     );
+  }
+
+  /**
+   * A pod restarted under the same name (a StatefulSet pod after a crash or SIGKILL) first reports
+   * the sessions its predecessor held as ended: that process could not. Before the signalling
+   * server listens, so none of this process's own sessions are among them.
+   */
+  async #endPredecessorSessions(): Promise<void> {
+    try {
+      const ended = await reportAllSessionsEnded(
+        this.#redis,
+        this.config.nodeId,
+        'media pod restarted',
+      );
+      if (ended > 0)
+        this.log.info({ sessions: ended }, "reported the previous process's sessions as ended");
+    } catch (error) {
+      this.log.warn(
+        { err: (error as Error).message },
+        "could not report the previous process's sessions as ended",
+      );
+    }
   }
 
   #every(ms: number, fn: () => Promise<void>): void {
@@ -399,6 +426,19 @@ export class MediaPod {
           sessions: this.sessions,
           // The dominant speaker is announced only when it changes: tell newcomers the current one.
           onJoined: (session) => {
+            const claims = session.claims;
+            if (claims?.jti)
+              recordSessionStarted(this.#redis, {
+                room: claims.room,
+                user: claims.sub,
+                join: claims.jti,
+                node: this.config.nodeId,
+              }).catch((error: Error) =>
+                this.log.warn(
+                  { err: error.message, room: claims.room, user: claims.sub },
+                  'could not record a session',
+                ),
+              );
             const last = session.claims && this.#activeSpeaker.get(session.claims.room);
             if (last) session.notify({ method: 'roomEvent', data: last });
           },

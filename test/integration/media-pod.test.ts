@@ -16,6 +16,10 @@ import {
 import type { MediaPodConfig } from '../../media-pod/src/config.js';
 import { loadConfig } from '../../media-pod/src/config.js';
 import type { MediaPod } from '../../media-pod/src/pod.js';
+import { pino } from 'pino';
+import { presenceKeys } from '../../common/src/contract/keys.js';
+import { decodeSessionEnded, reportAllSessionsEnded } from '../../common/src/contract/presence.js';
+import { LostPodSweeper } from '../../control-api/src/presence/sweeper.js';
 import { ManagedProcess } from '../env/managed-process.js';
 import { MediaClient, SignalingRequestError } from '../env/media-client.js';
 import { importMediasoup, useProjectMediasoupWorker } from '../env/mediasoup.js';
@@ -76,6 +80,8 @@ describe('media pod with real workers, Redis and WebRTC peers', () => {
   let onOrigin: MediaClient;
   let otherWorker: MediaClient;
   let otherPod: MediaClient;
+  /** media-b as a process: the first, and its restart under the same name. */
+  let startPodB: (name: string) => ManagedProcess;
 
   const token = (
     claims: Partial<JoinClaims>,
@@ -110,17 +116,19 @@ describe('media pod with real workers, Redis and WebRTC peers', () => {
     const workerBase = await freePorts(3);
     const portsB = { base: workerBase, sig: await freePort(), pipe: await freePort() };
     urlB = `ws://127.0.0.1:${portsB.sig}/ws`;
-    podB = new ManagedProcess({
-      name: 'media-pod-b',
-      command: process.execPath,
-      args: ['--import', 'tsx', 'media-pod/src/main.ts'],
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        ...env('media-b', redisServer.url, portsB, 1),
-        MEDIASOUP_WORKER_BIN: workerBin,
-      },
-    });
+    startPodB = (name) =>
+      new ManagedProcess({
+        name,
+        command: process.execPath,
+        args: ['--import', 'tsx', 'media-pod/src/main.ts'],
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          ...env('media-b', redisServer.url, portsB, 1),
+          MEDIASOUP_WORKER_BIN: workerBin,
+        },
+      });
+    podB = startPodB('media-pod-b');
 
     process.env.LOG_LEVEL ??= 'warn';
     const mediasoup = await importMediasoup();
@@ -503,4 +511,79 @@ describe('media pod with real workers, Redis and WebRTC peers', () => {
     ]);
     expect(await heartbeatOf('media-a')).toBeUndefined();
   });
+
+  test('a pod killed without a word: its restarted self, then the sweep, report its sessions ended', async () => {
+    const ended = async (reason: string) =>
+      (await redis.xrange(presenceKeys.ended, '-', '+'))
+        .map(([, fields]) => decodeSessionEnded(fields))
+        .filter((e) => e.node === 'media-b' && e.reason === reason)
+        .map((e) => e.user);
+    const held = async () =>
+      Object.values(await redis.hgetall(presenceKeys.sessions('media-b'))).map(
+        (json) => (JSON.parse(json) as { user: string }).user,
+      );
+    // media-b recorded the session of the listener that joined it.
+    expect(await held()).toContain('l-edge-b');
+
+    // SIGKILL: the process reports nothing. Its restart under the same name reports for it.
+    await podB.kill();
+    expect(await ended('media pod restarted')).toEqual([]);
+    podB = startPodB('media-pod-b-restarted');
+    await waitFor(async () => (await ended('media pod restarted')).includes('l-edge-b'), {
+      what: "the restarted media-b to report its predecessor's sessions",
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      abortIf: () => podB.exitReason(),
+    });
+    expect(await held()).not.toContain('l-edge-b');
+
+    // A listener joins the restarted pod (a room of its own: media-a, the first room's origin, has
+    // drained away); then the pod is killed for good. The sweep reports the session once the
+    // heartbeat has been missing longer than lostAfterMs, and only then.
+    const room = 'default/after-restart';
+    await new RoutingTable(redis).assign('media-b', {
+      room,
+      shard: {
+        id: 'o9',
+        role: 'origin',
+        region: 'eu-west',
+        node: 'media-b',
+        worker: 0,
+        listeners: 0,
+        state: 'Pending',
+      },
+      speakerLimit: 10,
+      assignedAt: Date.now(),
+    });
+    await waitFor(
+      async () =>
+        (await heartbeatOf('media-b'))?.shards.find((x) => x.shard === 'o9' && x.state === 'Ready'),
+      { what: 'restarted media-b serves o9', timeoutMs: 30_000, intervalMs: 250 },
+    );
+    const late = await client(urlB);
+    await late.join(await token({ sub: 'l-after-restart', room, shard: 'o9', node: 'media-b' }));
+    await waitFor(async () => (await held()).includes('l-after-restart'), {
+      what: 'the session recorded',
+      timeoutMs: 10_000,
+    });
+    await podB.kill();
+    const sweeper = new LostPodSweeper(redis, registry, pino({ level: 'silent' }), {
+      lostAfterMs: 2_000,
+    });
+    expect(await sweeper.pass()).toEqual([]); // the last heartbeat is still live (TTL 3 s)
+    const missing = await waitFor(
+      async () => {
+        const now = Date.now();
+        return (await sweeper.pass(now)).includes('media-b') && now;
+      },
+      { what: 'the sweep to find media-b lost', timeoutMs: 20_000, intervalMs: 250 },
+    );
+    expect(await ended('media pod lost')).toEqual(['l-after-restart']);
+    expect(await held()).toEqual([]);
+    expect(await redis.sismember(presenceKeys.nodes, 'media-b')).toBe(0);
+    // Another replica's sweep finds nothing left to report.
+    expect(await reportAllSessionsEnded(redis, 'media-b', 'media pod lost')).toBe(0);
+    expect(sweeper.swept).toBe(1);
+    expect(missing).toBeGreaterThan(0);
+  }, 120_000);
 });

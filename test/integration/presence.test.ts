@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { presenceKeys } from '../../common/src/contract/keys.js';
-import { reportSessionEnded } from '../../common/src/contract/presence.js';
+import { NodeRegistry } from '../../common/src/contract/node-registry.js';
+import { recordSessionStarted, reportSessionEnded } from '../../common/src/contract/presence.js';
+import { LostPodSweeper } from '../../control-api/src/presence/sweeper.js';
+import { heartbeat } from '../../control-api/test/harness.js';
 import type { Principal } from '../../control-api/src/auth/principal.js';
 import { PRESENCE_GROUP, PresenceConsumer } from '../../control-api/src/presence/consumer.js';
 import { controlRoomKeys } from '../../control-api/src/redis/keys.js';
@@ -152,5 +155,50 @@ describe('presence: ended media sessions → participants leave after the grace'
       timeoutMs: 5_000,
     });
     expect(survivor.removed).toBe(1);
+  });
+
+  test('the lost-pod sweep waits out lostAfterMs of missing heartbeats, restarting the wait when the pod beats again', async () => {
+    const registry = new NodeRegistry(redis);
+    const sweeper = new LostPodSweeper(redis, registry, log, { lostAfterMs: 5_000 });
+    const t0 = Date.now();
+    await recordSessionStarted(redis, { room: ROOM, user: 'zed', join: 'j-zed', node: 'pod-x' });
+    await recordSessionStarted(redis, { room: ROOM, user: 'amy', join: 'j-amy', node: 'pod-x' });
+    // A session that ended normally leaves the pod's hash with its report.
+    await reportSessionEnded(redis, {
+      room: ROOM,
+      user: 'amy',
+      join: 'j-amy',
+      node: 'pod-x',
+      reason: 'left',
+    });
+    expect(await redis.hkeys(presenceKeys.sessions('pod-x'))).toEqual(['j-zed']);
+    expect(await sweeper.pass(t0)).toEqual([]); // missing since t0
+    expect(await sweeper.pass(t0 + 4_000)).toEqual([]);
+    await registry.beat(heartbeat('pod-x', 'eu-west'), t0 + 4_500); // back: live until t0 + 7.5 s
+    expect(await sweeper.pass(t0 + 5_500)).toEqual([]);
+    expect(await sweeper.pass(t0 + 8_000)).toEqual([]); // missing again, since t0 + 8 s
+    expect(await sweeper.pass(t0 + 12_000)).toEqual([]);
+    const before = await redis.xlen(presenceKeys.ended);
+    expect(await sweeper.pass(t0 + 13_000)).toEqual(['pod-x']);
+    const [[, fields]] = (await redis.xrevrange(presenceKeys.ended, '+', '-', 'COUNT', 1)) as [
+      [string, string[]],
+    ];
+    expect(fields).toEqual([
+      'room',
+      ROOM,
+      'user',
+      'zed',
+      'join',
+      'j-zed',
+      'node',
+      'pod-x',
+      'reason',
+      'media pod lost',
+    ]);
+    expect(await redis.xlen(presenceKeys.ended)).toBe(before + 1);
+    expect(await redis.exists(presenceKeys.sessions('pod-x'))).toBe(0);
+    expect(await redis.sismember(presenceKeys.nodes, 'pod-x')).toBe(0);
+    expect(await sweeper.pass(t0 + 20_000)).toEqual([]);
+    await registry.leave('pod-x');
   });
 });

@@ -51,6 +51,10 @@ export const roomKeys = (room: string) =>
 export const presenceKeys = {
   /** STREAM of SessionEnded entries: media pods add, the control API's consumer group reads. */
   ended: `${PREFIX}:{presence}:ended`,
+  /** HASH join id → SessionStarted JSON: the sessions a media pod (by node id) holds now. */
+  sessions: (node: string) => `${PREFIX}:{presence}:sessions:${node}`,
+  /** SET of node ids that have a sessions hash (the sweep's list). */
+  nodes: `${PREFIX}:{presence}:nodes`,
 } as const;
 
 /** SET of room ids that have a route: lets the operator find stale routes after a restart. */

@@ -3,7 +3,7 @@
 //   consumer into an on-disk JSONL store (or Cassandra when CASSANDRA_CONTACT_POINTS is set) · the
 //   operator's placement pass every 500 ms · one media pod (one mediasoup worker per core) · the
 //   browser page. SIGINT/SIGTERM stop everything; a second signal exits at once.
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -46,13 +46,17 @@ const stateDir = resolve(
 mkdirSync(stateDir, { recursive: true });
 
 interface Secrets {
-  joinToken: string;
+  /** Join tokens as in production: an Ed25519 key pair; the media pod gets only the public key. */
+  joinPrivateKey: string;
+  joinPublicKey: string;
   userJwt: string;
 }
 /** Fresh secrets per run, in the state directory (mode 600) for whoever needs to sign tokens. */
 function newSecrets(): Secrets {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const secrets = {
-    joinToken: randomBytes(32).toString('base64url'),
+    joinPrivateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    joinPublicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
     userJwt: randomBytes(32).toString('base64url'),
   };
   writeFileSync(join(stateDir, 'secrets.json'), JSON.stringify(secrets), { mode: 0o600 });
@@ -108,7 +112,7 @@ async function main(): Promise<void> {
     MEDIA_SIGNALING_PORT: String(await freeTcpPort(host)),
     MEDIA_PIPE_PORT: String(await freeTcpPort(host)),
     REDIS_URL: redisUrl,
-    JOIN_TOKEN_SECRET: secrets.joinToken,
+    JOIN_TOKEN_PUBLIC_KEY: secrets.joinPublicKey,
     JOIN_TOKEN_ISSUER: ISSUER,
     MEDIA_DRAIN_DEADLINE_MS: '2000',
     MEDIA_COUNTS_INTERVAL_MS: '1000',
@@ -149,7 +153,8 @@ async function main(): Promise<void> {
     AUTH_JWKS_URL: undefined,
     AUTH_JWT_PUBLIC_KEY: undefined,
     AUTH_JWT_ALGORITHMS: 'HS256',
-    JOIN_TOKEN_SECRET: secrets.joinToken,
+    JOIN_TOKEN_SECRET: undefined,
+    JOIN_TOKEN_PRIVATE_KEY: secrets.joinPrivateKey,
     JOIN_TOKEN_ISSUER: ISSUER,
   };
   const config = loadApiConfig(apiEnv);

@@ -3,7 +3,7 @@
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { NodeRegistry, type SigningKey } from '../../common/src/contract/index.js';
+import { NodeRegistry } from '../../common/src/contract/index.js';
 import { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
@@ -29,10 +29,6 @@ export interface AppOptions {
   defaultMetrics?: boolean;
 }
 
-export function joinSigningKey(config: Config): SigningKey {
-  return { alg: 'HS256', secret: new TextEncoder().encode(config.joinToken.secret) };
-}
-
 export function createApp(options: AppOptions): {
   app: Express;
   routes: Route[];
@@ -49,7 +45,7 @@ export function createApp(options: AppOptions): {
       burst: config.rate.roomBurst,
     }),
     liveNodes: new LiveNodesCache(new NodeRegistry(redis)),
-    joinKey: joinSigningKey(config),
+    joinKey: config.joinToken.key,
     logger,
   };
   const metrics = new ApiMetrics(options.defaultMetrics ?? false);

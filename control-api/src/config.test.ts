@@ -1,5 +1,6 @@
 // Configuration errors name every bad variable at once.
 import { describe, expect, test } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig } from './config.js';
 
 const base = {
@@ -53,5 +54,26 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, API_KEYS: `ci=${'k'.repeat(24)}` }).apiKeys).toEqual([
       { name: 'ci', secret: 'k'.repeat(24) },
     ]);
+  });
+
+  test('join tokens: an HS256 secret or a PEM private key, exactly one; a bad key is named', () => {
+    expect(loadConfig(base).joinToken.key.alg).toBe('HS256');
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const noSecret: Record<string, string> = { ...base };
+    delete noSecret.JOIN_TOKEN_SECRET;
+    expect(loadConfig({ ...noSecret, JOIN_TOKEN_PRIVATE_KEY: pem }).joinToken.key.alg).toBe(
+      'EdDSA',
+    );
+    expect(() => loadConfig({ ...base, JOIN_TOKEN_PRIVATE_KEY: pem })).toThrow(
+      'JOIN_TOKEN_SECRET, JOIN_TOKEN_PRIVATE_KEY: exactly one must be set (got 2)',
+    );
+    expect(() => loadConfig(noSecret)).toThrow(/exactly one must be set \(got 0\)/);
+    const dsa = generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
+    expect(() => loadConfig({ ...noSecret, JOIN_TOKEN_PRIVATE_KEY: dsa })).toThrow(
+      'JOIN_TOKEN_PRIVATE_KEY: an Ed25519, EC P-256 or RSA (2048 bits or more) key is required, not dsa',
+    );
   });
 });

@@ -2,6 +2,7 @@
 // naming the variable, never a surprise deep in a request.
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { signingKeyFromPem, type SigningKey } from '../../common/src/contract/join-token.js';
 
 const Env = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
@@ -25,7 +26,9 @@ const Env = Type.Object({
   AUTH_JWT_ALGORITHMS: Type.String({ default: 'HS256,RS256,ES256,EdDSA' }),
   /** Platform API keys: "name=secret,name2=secret2" (secrets ≥ 24 characters). */
   API_KEYS: Type.String({ default: '' }),
-  JOIN_TOKEN_SECRET: Type.String({ minLength: 32 }),
+  /** One of: an HS256 secret shared with the media pods, or a PEM private key (they get its public key). */
+  JOIN_TOKEN_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  JOIN_TOKEN_PRIVATE_KEY: Type.Optional(Type.String({ pattern: 'PRIVATE KEY' })),
   JOIN_TOKEN_ISSUER: Type.String({ default: 'amphi-control' }),
   JOIN_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 10, maximum: 3600, default: 120 }),
   TURN_SECRET: Type.Optional(Type.String({ minLength: 16 })),
@@ -77,7 +80,7 @@ export interface Config {
     publicKeyPem: string | undefined;
   };
   apiKeys: ApiKey[];
-  joinToken: { secret: string; issuer: string; ttlSeconds: number };
+  joinToken: { key: SigningKey; issuer: string; ttlSeconds: number };
   ice: {
     turnSecret: string | undefined;
     turnUrls: string[];
@@ -137,6 +140,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = raw as Env;
+  let joinKey: SigningKey | undefined;
   if (problems.length === 0) {
     const sources = [e.AUTH_JWT_SECRET, e.AUTH_JWKS_URL, e.AUTH_JWT_PUBLIC_KEY].filter(Boolean);
     if (sources.length !== 1)
@@ -144,6 +148,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         'AUTH_JWT_SECRET, AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY: exactly one must be set (got ' +
           `${sources.length})`,
       );
+    if (Boolean(e.JOIN_TOKEN_SECRET) === Boolean(e.JOIN_TOKEN_PRIVATE_KEY))
+      problems.push(
+        'JOIN_TOKEN_SECRET, JOIN_TOKEN_PRIVATE_KEY: exactly one must be set (got ' +
+          `${[e.JOIN_TOKEN_SECRET, e.JOIN_TOKEN_PRIVATE_KEY].filter(Boolean).length})`,
+      );
+    else if (e.JOIN_TOKEN_PRIVATE_KEY)
+      try {
+        joinKey = signingKeyFromPem(e.JOIN_TOKEN_PRIVATE_KEY, 'JOIN_TOKEN_PRIVATE_KEY');
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    else joinKey = { alg: 'HS256', secret: new TextEncoder().encode(e.JOIN_TOKEN_SECRET) };
     for (const entry of list(e.API_KEYS)) {
       const eq = entry.indexOf('=');
       if (eq <= 0 || entry.length - eq - 1 < 24)
@@ -179,7 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       return { name: entry.slice(0, eq), secret: entry.slice(eq + 1) };
     }),
     joinToken: {
-      secret: e.JOIN_TOKEN_SECRET,
+      key: joinKey!,
       issuer: e.JOIN_TOKEN_ISSUER,
       ttlSeconds: e.JOIN_TOKEN_TTL_SECONDS,
     },

@@ -1,6 +1,10 @@
 // The media pod's configuration, from the environment, validated once at start: a bad value stops the
 // pod with a message naming the variable, never a half-configured pod.
 import { availableParallelism, hostname } from 'node:os';
+import {
+  verificationKeyFromPem,
+  type VerificationKey,
+} from '../../common/src/contract/join-token.js';
 import { ADDRESS_POLICIES, type AddressPolicy } from '../../common/src/crd/media-region.js';
 
 export type AnnouncePolicy = AddressPolicy;
@@ -35,8 +39,8 @@ export interface MediaPodConfig {
   /** Address other pods reach the pipe port (and pipe transports) at; '' → the announced address. */
   pipeAddress: string;
   redisUrl: string;
-  /** HS256 secret the control API signs join tokens with. */
-  joinTokenSecret: Uint8Array;
+  /** What join tokens are verified with: the HS256 secret shared with the control API, or its public key. */
+  joinTokenKey: VerificationKey;
   joinTokenIssuer: string;
   /** Longest a drain may take before the pod exits with clients still on it. */
   drainDeadlineMs: number;
@@ -153,9 +157,23 @@ export function loadConfig(env: Env = process.env): MediaPodConfig {
   const redisUrl = str('REDIS_URL');
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
     problems.push(`REDIS_URL=${JSON.stringify(redisUrl)} must start with redis:// or rediss://`);
-  const secret = str('JOIN_TOKEN_SECRET');
-  if (secret && Buffer.byteLength(secret) < 32)
+  // One of: the HS256 secret shared with the control API, or the public half of its private key.
+  const secret = env.JOIN_TOKEN_SECRET?.trim() ?? '';
+  const publicKey = env.JOIN_TOKEN_PUBLIC_KEY?.trim() ?? '';
+  let joinTokenKey: VerificationKey | undefined;
+  if (Boolean(secret) === Boolean(publicKey))
+    problems.push(
+      `JOIN_TOKEN_SECRET or JOIN_TOKEN_PUBLIC_KEY is required, exactly one (got ${secret && publicKey ? 'both' : 'neither'})`,
+    );
+  else if (publicKey)
+    try {
+      joinTokenKey = verificationKeyFromPem(publicKey, 'JOIN_TOKEN_PUBLIC_KEY');
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  else if (Buffer.byteLength(secret) < 32)
     problems.push('JOIN_TOKEN_SECRET must be at least 32 bytes (HS256)');
+  else joinTokenKey = { alg: 'HS256', secret: new TextEncoder().encode(secret) };
   const joinTokenIssuer = str('JOIN_TOKEN_ISSUER', 'amphi-control');
   const drainDeadlineMs = int('MEDIA_DRAIN_DEADLINE_MS', 300_000, 0, 86_400_000);
   const heartbeatIntervalMs = int('MEDIA_HEARTBEAT_INTERVAL_MS', 1_000, 100, 60_000);
@@ -181,7 +199,7 @@ export function loadConfig(env: Env = process.env): MediaPodConfig {
     pipePort,
     pipeAddress,
     redisUrl,
-    joinTokenSecret: new TextEncoder().encode(secret),
+    joinTokenKey: joinTokenKey!,
     joinTokenIssuer,
     drainDeadlineMs,
     heartbeatIntervalMs,

@@ -4,6 +4,7 @@
 // builder emits must be one loadConfig reads, so a rename on either side fails here.
 import { describe, expect, test } from '@jest/globals';
 import type { V1EnvVar, V1Node } from '@kubernetes/client-node';
+import { generateKeyPairSync } from 'node:crypto';
 import { ADDRESS_POLICIES, type AddressPolicy } from '../../common/src/crd/media-region.js';
 import { fixtureRegion } from '../../operator/src/controllers/media-region/fixtures.js';
 import {
@@ -21,8 +22,11 @@ const POD_FIELDS: Record<string, string> = {
   'status.hostIP': '10.0.0.21',
 };
 const SECRET_VALUE = 'k'.repeat(40);
+const { publicKey } = generateKeyPairSync('ed25519');
+const PUBLIC_PEM = publicKey.export({ format: 'pem', type: 'spki' }).toString();
 const SECRETS: Record<string, Record<string, string>> = {
   'amphi-join-token': { secret: SECRET_VALUE },
+  'amphi-join-keys': { 'public.pem': PUBLIC_PEM },
 };
 const SETTINGS: MediaPodSettings = {
   redisUrl: 'redis://redis.amphi-system:6379',
@@ -118,7 +122,10 @@ describe('operator StatefulSet → media pod config', () => {
       joinTokenIssuer: 'amphi-control-test',
       drainDeadlineMs: 77_000,
     });
-    expect(new TextDecoder().decode(config.joinTokenSecret)).toBe(SECRET_VALUE);
+    expect(config.joinTokenKey).toEqual({
+      alg: 'HS256',
+      secret: new TextEncoder().encode(SECRET_VALUE),
+    });
 
     // The container ports and probes are the ports the pod listens on.
     const port = (name: string) => container.ports!.find((p) => p.name === name)?.containerPort;
@@ -133,13 +140,28 @@ describe('operator StatefulSet → media pod config', () => {
     expect(container.lifecycle?.preStop?.httpGet).toEqual({ path: '/drain', port: 'http' });
   });
 
+  test("with the key pair configured the pod verifies with the control API's public key only", () => {
+    const region = fixtureRegion({
+      addresses: { policy: 'Static', staticAddress: '198.51.100.9' },
+    });
+    const sts = buildStatefulSet(region, 1, {
+      ...SETTINGS,
+      joinTokenPublicKeySecret: { name: 'amphi-join-keys', key: 'public.pem' },
+    });
+    const env = resolveEnv(sts.spec!.template.spec!.containers[0]!.env!);
+    expect(env.JOIN_TOKEN_SECRET).toBeUndefined();
+    const { config, read } = loadRecorded(env);
+    expect(Object.keys(env).filter((name) => !read.has(name))).toEqual([]);
+    expect(config.joinTokenKey.alg).toBe('EdDSA');
+  });
+
   test('without the platform settings the pod would refuse to start (REDIS_URL, JOIN_TOKEN_SECRET)', () => {
     const region = fixtureRegion({
       addresses: { policy: 'Static', staticAddress: '198.51.100.9' },
     });
     const env = resolveEnv(buildStatefulSet(region, 1).spec!.template.spec!.containers[0]!.env!);
     expect(() => loadConfig(env)).toThrow(
-      /REDIS_URL is required[\s\S]*JOIN_TOKEN_SECRET is required/,
+      /REDIS_URL is required[\s\S]*JOIN_TOKEN_SECRET or JOIN_TOKEN_PUBLIC_KEY is required/,
     );
   });
 

@@ -242,11 +242,9 @@ export class Session implements ShardMember {
       const { config, host } = this.ctx;
       let claims: VerifiedJoin;
       try {
-        claims = await verifyJoinToken(
-          token,
-          { alg: 'HS256', secret: config.joinTokenSecret },
-          { issuer: config.joinTokenIssuer },
-        );
+        claims = await verifyJoinToken(token, config.joinTokenKey, {
+          issuer: config.joinTokenIssuer,
+        });
       } catch (error) {
         if (error instanceof JoinTokenError)
           throw new SignalingError(

@@ -19,6 +19,33 @@ describe('operator config: what the media pods get', () => {
     });
   });
 
+  test('the join-token public key is a Secret reference (default key public.pem); the HS256 secret stays absent', () => {
+    const config = loadConfig({
+      ...base,
+      AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_NAME: 'amphi-join-keys',
+    });
+    expect(config.mediaPod.joinTokenPublicKeySecret).toEqual({
+      name: 'amphi-join-keys',
+      key: 'public.pem',
+    });
+    expect(config.mediaPod.joinTokenSecret).toBeUndefined();
+    const custom = loadConfig({
+      ...base,
+      AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_NAME: 'amphi-join-keys',
+      AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_KEY: 'ed25519.pub.pem',
+    });
+    expect(custom.mediaPod.joinTokenPublicKeySecret).toEqual({
+      name: 'amphi-join-keys',
+      key: 'ed25519.pub.pem',
+    });
+  });
+
+  test('the HS256 secret only: as before, no public key reference', () => {
+    const config = loadConfig({ ...base, AMPHI_JOIN_TOKEN_SECRET_NAME: 'amphi-secrets' });
+    expect(config.mediaPod.joinTokenSecret).toEqual({ name: 'amphi-secrets', key: 'secret' });
+    expect(config.mediaPod.joinTokenPublicKeySecret).toBeUndefined();
+  });
+
   test('a whole URL from a Secret', () => {
     const config = loadConfig({
       ...base,
@@ -47,5 +74,14 @@ describe('operator config: what the media pods get', () => {
     expect(
       problems({ AMPHI_MEDIA_REDIS_URL_SECRET_NAME: 'x', AMPHI_MEDIA_REDIS_URL_SECRET_KEY: 'a b' }),
     ).toEqual([expect.stringContaining('AMPHI_MEDIA_REDIS_URL_SECRET_KEY="a b"')]);
+    expect(problems({ AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_NAME: 'Keys!' })).toEqual([
+      expect.stringContaining('AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_NAME="Keys!"'),
+    ]);
+    expect(
+      problems({
+        AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_NAME: 'amphi-join-keys',
+        AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_KEY: 'public key',
+      }),
+    ).toEqual([expect.stringContaining('AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_KEY="public key"')]);
   });
 });

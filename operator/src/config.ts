@@ -31,6 +31,12 @@ export interface OperatorConfig {
     redisPasswordSecret?: { name: string; key: string };
     /** AMPHI_JOIN_TOKEN_SECRET_NAME / _KEY (default key `secret`): JOIN_TOKEN_SECRET by secretKeyRef. */
     joinTokenSecret?: { name: string; key: string };
+    /**
+     * AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_NAME / _KEY (default key `public.pem`):
+     * JOIN_TOKEN_PUBLIC_KEY (SPKI PEM) by secretKeyRef. When set it wins over joinTokenSecret: the
+     * media pods get no JOIN_TOKEN_SECRET.
+     */
+    joinTokenPublicKeySecret?: { name: string; key: string };
     /** JOIN_TOKEN_ISSUER (the control API's issuer). */
     joinTokenIssuer?: string;
     /** AMPHI_MEDIA_SERVICE_ACCOUNT: the media pods' service account (get nodes). */
@@ -133,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     return secretName ? { name: secretName, key } : undefined;
   };
   const joinTokenSecret = secretRef('AMPHI_JOIN_TOKEN_SECRET', 'secret');
+  const joinTokenPublicKeySecret = secretRef('AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET', 'public.pem');
   const redisUrlSecret = secretRef('AMPHI_MEDIA_REDIS_URL_SECRET', 'redis-url');
   const redisPasswordSecret = secretRef('AMPHI_MEDIA_REDIS_PASSWORD_SECRET', 'redis-password');
   if (mediaRedisUrl.includes('$(REDIS_PASSWORD)') && !redisPasswordSecret && !redisUrlSecret) {
@@ -165,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
       ...(redisUrlSecret ? { redisUrlSecret } : {}),
       ...(redisPasswordSecret ? { redisPasswordSecret } : {}),
       ...(joinTokenSecret ? { joinTokenSecret } : {}),
+      ...(joinTokenPublicKeySecret ? { joinTokenPublicKeySecret } : {}),
       ...(env.JOIN_TOKEN_ISSUER ? { joinTokenIssuer: env.JOIN_TOKEN_ISSUER } : {}),
       ...(serviceAccountName ? { serviceAccountName } : {}),
     },

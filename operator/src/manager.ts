@@ -68,9 +68,13 @@ export async function startManager(config: OperatorConfig, log: Logger): Promise
   const registry = new NodeRegistry(redis);
   const routing = new RoutingTable(redis);
   const mediaRegion = await loadMediaRegion(log);
-  if (mediaRegion && !config.mediaPod.joinTokenSecret)
+  if (mediaRegion && !config.mediaPod.joinTokenSecret && !config.mediaPod.joinTokenPublicKeySecret)
     log.warn(
-      'AMPHI_JOIN_TOKEN_SECRET_NAME is not set: media pods get no JOIN_TOKEN_SECRET and will not start',
+      'neither AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_NAME nor AMPHI_JOIN_TOKEN_SECRET_NAME is set: media pods get no JOIN_TOKEN_PUBLIC_KEY or JOIN_TOKEN_SECRET and will not start',
+    );
+  if (mediaRegion && config.mediaPod.joinTokenSecret && config.mediaPod.joinTokenPublicKeySecret)
+    log.warn(
+      'AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_NAME and AMPHI_JOIN_TOKEN_SECRET_NAME are both set: media pods get JOIN_TOKEN_PUBLIC_KEY only, the HS256 secret is ignored',
     );
   if (
     mediaRegion &&

@@ -153,6 +153,17 @@ describe('local mode (npm start) with Chromium pages', () => {
       throw new Error(`${error.message}; counts ${JSON.stringify(last)}`);
     });
     expect(last).toMatchObject({ participants: 2, listeners: 0 });
+    // Everything above went through join tokens as in production: signed with an Ed25519 key the
+    // media pod only knows the public half of.
+    const probe = (await (
+      await fetch(new URL(`/v1/rooms/${encodeURIComponent(roomId)}/join`, local.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' },
+        body: '{}',
+      })
+    ).json()) as { token: string };
+    const header = JSON.parse(Buffer.from(probe.token.split('.')[0]!, 'base64url').toString());
+    expect(header).toMatchObject({ alg: 'EdDSA' });
     expect(errors).toEqual([]);
     await host.close();
     await first.close();

@@ -12,6 +12,7 @@ import {
   type V1Container,
 } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,9 @@ const NS = 'amphi-system';
 const RELEASE = 'amphi';
 const FULL = 'amphi'; // release name contains the chart name → fullname is the release name
 const REGION_SET = ['--set', 'regions[0].name=eu', '--set', 'regions[0].region=eu-west'];
+/** Asymmetric join tokens: the Secret (private.pem, public.pem) named by joinToken.keyPairSecret. */
+const JOIN_KEYS = 'amphi-join-keys';
+const KEY_PAIR_SET = ['--set', `joinToken.keyPairSecret=${JOIN_KEYS}`];
 
 interface Obj {
   apiVersion: string;
@@ -237,6 +241,54 @@ describe('charts/amphi on real helm and a real API server', () => {
     });
   }, 120_000);
 
+  test('joinToken.keyPairSecret: the control API gets the private key, the operator only the public key’s Secret; the API server accepts it', async () => {
+    // Runs after the dry-run test above, which applied the CRDs the MediaRegion needs.
+    const ns = 'dry-keys';
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    const manifest = await helm([
+      'template',
+      RELEASE,
+      CHART,
+      '-n',
+      ns,
+      ...REGION_SET,
+      ...KEY_PAIR_SET,
+    ]);
+    expect(manifest).not.toMatch(/^[ \t]+$/m);
+    const objects = docs(manifest);
+    const env = (deployment: string) => {
+      const d = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === deployment);
+      const spec = d?.spec as { template: { spec: { containers: V1Container[] } } } | undefined;
+      return spec?.template.spec.containers[0]?.env ?? [];
+    };
+    const api = env(`${FULL}-control-api`);
+    expect(api.filter((e) => e.name.startsWith('JOIN_TOKEN_') && e.valueFrom)).toEqual([
+      {
+        name: 'JOIN_TOKEN_PRIVATE_KEY',
+        valueFrom: { secretKeyRef: { name: JOIN_KEYS, key: 'private.pem' } },
+      },
+    ]);
+    expect(api.map((e) => e.name)).not.toContain('JOIN_TOKEN_SECRET');
+    const operator = env(`${FULL}-operator`);
+    const values = Object.fromEntries(operator.map((e) => [e.name, e.value]));
+    expect(values).toMatchObject({
+      AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_NAME: JOIN_KEYS,
+      AMPHI_JOIN_TOKEN_PUBLIC_KEY_SECRET_KEY: 'public.pem',
+    });
+    expect(Object.keys(values)).not.toContain('AMPHI_JOIN_TOKEN_SECRET_NAME');
+    expect(Object.keys(values)).not.toContain('AMPHI_JOIN_TOKEN_SECRET_KEY');
+    // No shared join-token secret is generated; the other generated secrets stay.
+    const generated = objects.find(
+      (o) => o.kind === 'Secret' && o.metadata.name === `${FULL}-secrets`,
+    ) as unknown as { data: Record<string, string> };
+    expect(Object.keys(generated.data).sort()).toEqual(['auth-jwt-secret', 'redis-password']);
+    const out = await kubectl(
+      ['apply', '--dry-run=server', '--server-side', '--field-manager=helm-test', '-f', '-'],
+      manifest,
+    );
+    expect(out.trim().split('\n')).toHaveLength(objects.length);
+  }, 60_000);
+
   test('helm install creates everything; operator pods Running on kwok nodes; the region exists', async () => {
     // The CRDs exist already (dry-run test): remove them so the chart creates them itself.
     await kubectl(['delete', 'crd', 'mediaregions.amphi.dev', 'audiorooms.amphi.dev']);
@@ -410,6 +462,7 @@ describe('charts/amphi on real helm and a real API server', () => {
     const mediaEnv = podSpec?.containers[0]?.env ?? [];
     const tokenEnv = mediaEnv.find((e) => e.name === 'JOIN_TOKEN_SECRET');
     expect(tokenEnv?.valueFrom?.secretKeyRef?.name).toBe(`${FULL}-secrets`);
+    expect(mediaEnv.map((e) => e.name)).not.toContain('JOIN_TOKEN_PUBLIC_KEY'); // HS256 here
     await kubectl(['get', 'secret', `${FULL}-secrets`, '-n', NS]);
     // Redis: the password reaches the media pods from the Secret, never through the StatefulSet.
     expect(mediaEnv.find((e) => e.name === 'REDIS_URL')?.value).toBe(
@@ -671,7 +724,35 @@ describe('charts/amphi on real helm and a real API server', () => {
       'audiorooms.amphi.dev',
       '--ignore-not-found',
     ]);
-    await helm(['install', release, CHART, '-n', ns, '--create-namespace', ...REGION_SET]);
+    // This release uses asymmetric join tokens (the first one HS256): the media pods it gets
+    // reference only the public key.
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: {
+        metadata: { name: JOIN_KEYS },
+        stringData: {
+          'private.pem': privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+          'public.pem': publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        },
+      },
+    });
+    await helm([
+      'install',
+      release,
+      CHART,
+      '-n',
+      ns,
+      '--create-namespace',
+      ...REGION_SET,
+      ...KEY_PAIR_SET,
+    ]);
+    const generated = await core.readNamespacedSecret({
+      name: `${release}-secrets`,
+      namespace: ns,
+    });
+    expect(Object.keys(generated.data ?? {})).not.toContain('join-token-secret');
     const region = (await custom.getNamespacedCustomObject({
       group: 'amphi.dev',
       version: 'v1alpha1',
@@ -681,10 +762,10 @@ describe('charts/amphi on real helm and a real API server', () => {
     })) as Obj;
     expect(region.metadata.annotations?.['helm.sh/hook']).toContain('post-install');
     const op = await operatorFromSource(release, ns);
-    await waitFor(
+    const sts = await waitFor(
       async () => {
         const { items } = await apps.listNamespacedStatefulSet({ namespace: ns });
-        return items.some((s) => s.metadata?.name === 'eu-media') ? true : undefined;
+        return items.find((s) => s.metadata?.name === 'eu-media');
       },
       {
         what: 'the operator to create StatefulSet eu-media',
@@ -692,6 +773,16 @@ describe('charts/amphi on real helm and a real API server', () => {
         abortIf: () => op.exitReason() ?? kube.failure(),
       },
     );
+    // The media pods get the public key from the key pair's Secret, and no HS256 secret.
+    const mediaEnv = sts.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(mediaEnv.filter((e) => e.name.startsWith('JOIN_TOKEN_') && e.valueFrom)).toEqual([
+      {
+        name: 'JOIN_TOKEN_PUBLIC_KEY',
+        valueFrom: { secretKeyRef: { name: JOIN_KEYS, key: 'public.pem' } },
+      },
+    ]);
+    // Only the public key is configured: no warning that the pods lack a join-token key.
+    expect(op.logTail(10_000)).not.toContain('will not start');
 
     await timed('uninstall-first-install', () => helm(['uninstall', release, '-n', ns, '--wait']));
     const regions = await custom.listNamespacedCustomObject({

@@ -1,8 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
 import { generateKeyPair } from 'jose';
 import {
   JoinTokenError,
   signJoinToken,
+  signingKeyFromPem,
+  verificationKeyFromPem,
   verifyJoinToken,
   type JoinClaims,
   type SigningKey,
@@ -78,5 +81,51 @@ describe('join tokens', () => {
     await expect(
       signJoinToken({ ...claims, role: 'admin' as JoinClaims['role'] }, hs, { issuer: 'i' }),
     ).rejects.toThrow(/role/);
+  });
+
+  test('PEM key pairs as openssl writes them: the algorithm follows the key; tokens verify across', async () => {
+    const pairs = [
+      ['EdDSA', generateKeyPairSync('ed25519')],
+      ['ES256', generateKeyPairSync('ec', { namedCurve: 'prime256v1' })],
+      ['RS256', generateKeyPairSync('rsa', { modulusLength: 2048 })],
+    ] as const;
+    for (const [alg, { privateKey, publicKey }] of pairs) {
+      // SEC1 / PKCS#1 private keys (openssl's and Helm's defaults) are taken as well as PKCS#8.
+      const privatePem = privateKey
+        .export({
+          format: 'pem',
+          type: alg === 'EdDSA' ? 'pkcs8' : alg === 'ES256' ? 'sec1' : 'pkcs1',
+        })
+        .toString();
+      const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+      const signing = signingKeyFromPem(privatePem, 'JOIN_TOKEN_PRIVATE_KEY');
+      const verifying = verificationKeyFromPem(publicPem, 'JOIN_TOKEN_PUBLIC_KEY');
+      expect([signing.alg, verifying.alg]).toEqual([alg, alg]);
+      const token = await signJoinToken(claims, signing, { issuer: 'i' });
+      expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).alg).toBe(alg);
+      await expect(verifyJoinToken(token, verifying, { issuer: 'i' })).resolves.toMatchObject(
+        claims,
+      );
+      // An HS256 token is refused by an asymmetric pod (no algorithm confusion).
+      const hsToken = await signJoinToken(claims, hs, { issuer: 'i' });
+      await expect(verifyJoinToken(hsToken, verifying, { issuer: 'i' })).rejects.toMatchObject({
+        problem: 'invalid',
+      });
+    }
+  });
+
+  test('bad PEM keys are refused with the variable named', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+    const p384 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    expect(() => signingKeyFromPem(p384, 'JOIN_TOKEN_PRIVATE_KEY')).toThrow(
+      'JOIN_TOKEN_PRIVATE_KEY: an Ed25519, EC P-256 or RSA (2048 bits or more) key is required, not ec secp384r1',
+    );
+    expect(() => signingKeyFromPem('not a key', 'JOIN_TOKEN_PRIVATE_KEY')).toThrow(
+      /^JOIN_TOKEN_PRIVATE_KEY: not a PEM private key/,
+    );
+    const ed = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' });
+    expect(() => verificationKeyFromPem(ed.toString(), 'JOIN_TOKEN_PUBLIC_KEY')).toThrow(
+      'JOIN_TOKEN_PUBLIC_KEY: this is a private key; media pods get the public key only',
+    );
   });
 });

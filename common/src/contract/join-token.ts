@@ -1,6 +1,7 @@
 // The join token: the control API signs it, the media pod named in it verifies it. Short-lived,
 // bound to one room, shard, node and role; the signature covers all of it.
 import { Type, type Static } from '@sinclair/typebox';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import {
   SignJWT,
   errors as joseErrors,
@@ -35,10 +36,60 @@ export const DEFAULT_JOIN_TOKEN_TTL_SECONDS = 120;
 /** A symmetric secret (HS256) or an asymmetric key pair (e.g. EdDSA) from jose. */
 export type SigningKey =
   | { alg: 'HS256'; secret: Uint8Array }
-  | { alg: 'EdDSA' | 'ES256' | 'RS256'; privateKey: CryptoKey };
+  | { alg: 'EdDSA' | 'ES256' | 'RS256'; privateKey: CryptoKey | KeyObject };
 export type VerificationKey =
   | { alg: 'HS256'; secret: Uint8Array }
-  | { alg: 'EdDSA' | 'ES256' | 'RS256'; publicKey: CryptoKey | JWTVerifyGetKey };
+  | { alg: 'EdDSA' | 'ES256' | 'RS256'; publicKey: CryptoKey | KeyObject | JWTVerifyGetKey };
+
+type AsymmetricAlg = 'EdDSA' | 'ES256' | 'RS256';
+
+/** The JWS algorithm a key is for: Ed25519 → EdDSA, EC P-256 → ES256, RSA → RS256. */
+function algorithmOf(key: KeyObject, what: string): AsymmetricAlg {
+  const type = key.asymmetricKeyType;
+  if (type === 'ed25519') return 'EdDSA';
+  if (type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+  if (type === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048) return 'RS256';
+  throw new Error(
+    `${what}: an Ed25519, EC P-256 or RSA (2048 bits or more) key is required, not ${type}` +
+      (key.asymmetricKeyDetails?.namedCurve ? ` ${key.asymmetricKeyDetails.namedCurve}` : '') +
+      (key.asymmetricKeyDetails?.modulusLength
+        ? ` of ${key.asymmetricKeyDetails.modulusLength} bits`
+        : ''),
+  );
+}
+
+/**
+ * The control API's signing key from a PEM private key (PKCS#8, or SEC1/PKCS#1 as openssl and
+ * Helm write them); the algorithm follows from the key. Throws an Error naming `what` otherwise.
+ */
+export function signingKeyFromPem(pem: string, what: string): SigningKey {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch (error) {
+    throw new Error(`${what}: not a PEM private key (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  return { alg: algorithmOf(key, what), privateKey: key };
+}
+
+/** A media pod's verification key from a PEM public key (SPKI). A private key is refused. */
+export function verificationKeyFromPem(pem: string, what: string): VerificationKey {
+  // createPublicKey would take a private key too and derive its public half: a pod handed the
+  // private key by mistake must not quietly hold what can mint tokens.
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem))
+    throw new Error(`${what}: this is a private key; media pods get the public key only`);
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch (error) {
+    throw new Error(`${what}: not a PEM public key (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  return { alg: algorithmOf(key, what), publicKey: key };
+}
 
 export interface JoinTokenOptions {
   issuer: string;

@@ -51,7 +51,8 @@ export interface MediaRegionControllerDeps {
   instance?: string;
   /**
    * Platform settings of the media pods, not in the MediaRegion: REDIS_URL (value),
-   * JOIN_TOKEN_SECRET (secretKeyRef, in the region's namespace), JOIN_TOKEN_ISSUER, service account.
+   * JOIN_TOKEN_PUBLIC_KEY or JOIN_TOKEN_SECRET (secretKeyRef, in the region's namespace),
+   * JOIN_TOKEN_ISSUER, service account.
    */
   mediaPod?: MediaPodSettings;
 }

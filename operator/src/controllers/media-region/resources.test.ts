@@ -92,6 +92,7 @@ describe('MediaRegion builders', () => {
       name: 'amphi-join-token',
       key: 'secret',
     });
+    expect(byName.has('JOIN_TOKEN_PUBLIC_KEY')).toBe(false);
     expect(byName.get('JOIN_TOKEN_ISSUER')?.value).toBe('amphi-control');
     expect(byName.has('MEDIA_ZONE')).toBe(false); // read from the Node's zone label
     expect([...byName.keys()].filter((n) => n.startsWith('AMPHI_'))).toEqual([]);
@@ -133,11 +134,47 @@ describe('MediaRegion builders', () => {
     ]);
   });
 
+  test('env: a join-token public key reference → JOIN_TOKEN_PUBLIC_KEY from its Secret, never JOIN_TOKEN_SECRET', () => {
+    const joinTokenPublicKeySecret = { name: 'amphi-join-keys', key: 'public.pem' };
+    const onlyPublic = buildStatefulSet(region, 1, {
+      redisUrl: 'redis://redis:6379',
+      joinTokenPublicKeySecret,
+    }).spec!.template.spec!.containers[0]!.env!;
+    // Even with the HS256 secret configured too, the public key wins: a media pod holds no
+    // key that could sign a join token.
+    const both = buildStatefulSet(region, 1, {
+      redisUrl: 'redis://redis:6379',
+      joinTokenSecret: { name: 'amphi-secrets', key: 'join-token-secret' },
+      joinTokenPublicKeySecret,
+    }).spec!.template.spec!.containers[0]!.env!;
+    for (const env of [onlyPublic, both]) {
+      expect(env.filter((e) => e.name.startsWith('JOIN_TOKEN_'))).toEqual([
+        {
+          name: 'JOIN_TOKEN_PUBLIC_KEY',
+          valueFrom: { secretKeyRef: { name: 'amphi-join-keys', key: 'public.pem' } },
+        },
+      ]);
+    }
+  });
+
+  test('env: the HS256 secret only → JOIN_TOKEN_SECRET from its Secret, no JOIN_TOKEN_PUBLIC_KEY', () => {
+    const env = buildStatefulSet(region, 1, {
+      joinTokenSecret: { name: 'amphi-secrets', key: 'join-token-secret' },
+    }).spec!.template.spec!.containers[0]!.env!;
+    expect(env.filter((e) => e.name.startsWith('JOIN_TOKEN_'))).toEqual([
+      {
+        name: 'JOIN_TOKEN_SECRET',
+        valueFrom: { secretKeyRef: { name: 'amphi-secrets', key: 'join-token-secret' } },
+      },
+    ]);
+  });
+
   test('env without platform settings: no REDIS_URL, JOIN_TOKEN_*, service account', () => {
     const pod = buildStatefulSet(region, 1).spec!.template.spec!;
     const names = pod.containers[0]!.env!.map((e) => e.name);
     expect(names).not.toContain('REDIS_URL');
     expect(names).not.toContain('JOIN_TOKEN_SECRET');
+    expect(names).not.toContain('JOIN_TOKEN_PUBLIC_KEY');
     expect(names).not.toContain('MEDIA_ANNOUNCED_ADDRESS');
     expect(pod.serviceAccountName).toBeUndefined();
   });

@@ -46,8 +46,14 @@ export interface MediaPodSettings {
   redisUrlSecret?: { name: string; key: string };
   /** Secret (in the MediaRegion's namespace) and key holding REDIS_PASSWORD. */
   redisPasswordSecret?: { name: string; key: string };
-  /** Secret (in the MediaRegion's namespace) and key holding JOIN_TOKEN_SECRET. */
+  /** Secret (in the MediaRegion's namespace) and key holding JOIN_TOKEN_SECRET (HS256). */
   joinTokenSecret?: { name: string; key: string };
+  /**
+   * Secret (in the MediaRegion's namespace) and key holding JOIN_TOKEN_PUBLIC_KEY (SPKI PEM; the
+   * control API signs with the private key). When set it wins over joinTokenSecret: the pods get
+   * only the public key, so a media pod cannot mint join tokens.
+   */
+  joinTokenPublicKeySecret?: { name: string; key: string };
   /** JOIN_TOKEN_ISSUER; the media pod defaults to amphi-control. */
   joinTokenIssuer?: string;
   /** serviceAccountName of the media pods; it needs get on nodes for NodeExternalIP and zones. */
@@ -228,7 +234,12 @@ export function mediaPodEnv(region: MediaRegion, settings: MediaPodSettings = {}
       : settings.redisUrl
         ? [{ name: 'REDIS_URL', value: settings.redisUrl }]
         : []),
-    ...(settings.joinTokenSecret ? [secretEnv('JOIN_TOKEN_SECRET', settings.joinTokenSecret)] : []),
+    // Exactly one join-token key: the public key when there is one, never the HS256 secret too.
+    ...(settings.joinTokenPublicKeySecret
+      ? [secretEnv('JOIN_TOKEN_PUBLIC_KEY', settings.joinTokenPublicKeySecret)]
+      : settings.joinTokenSecret
+        ? [secretEnv('JOIN_TOKEN_SECRET', settings.joinTokenSecret)]
+        : []),
     ...(settings.joinTokenIssuer
       ? [{ name: 'JOIN_TOKEN_ISSUER', value: settings.joinTokenIssuer }]
       : []),

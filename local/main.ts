@@ -24,6 +24,7 @@ import { migrate } from '../control-api/src/durable/migrations.js';
 import { WriteBehind } from '../control-api/src/durable/write-behind.js';
 import { PresenceConsumer } from '../control-api/src/presence/consumer.js';
 import { LostPodSweeper } from '../control-api/src/presence/sweeper.js';
+import { UnconnectedJoinSweeper } from '../control-api/src/presence/unconnected.js';
 import { LocalAudioRooms } from '../control-api/src/rooms/local-audio-rooms.js';
 import { RoomStore } from '../control-api/src/stage/store.js';
 import { loadConfig as loadPodConfig } from '../media-pod/src/config.js';
@@ -187,6 +188,12 @@ async function main(): Promise<void> {
   });
   sweeper.start();
   stops.push(['lost-pod sweep', () => sweeper.stop()]);
+  const unconnected = new UnconnectedJoinSweeper(redis, log, {
+    maxConnectMs: config.joinToken.ttlSeconds * 1000 + 30_000,
+    owner: `local-${process.pid}`,
+  });
+  unconnected.start();
+  stops.push(['never-connected sweep', () => unconnected.stop()]);
 
   // HTTP: the page, a local sign-in, the control API.
   const { app } = createApp({ config, redis, rooms, logger: log });

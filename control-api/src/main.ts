@@ -13,6 +13,7 @@ import { migrate } from './durable/migrations.js';
 import { WriteBehind } from './durable/write-behind.js';
 import { PresenceConsumer } from './presence/consumer.js';
 import { LostPodSweeper } from './presence/sweeper.js';
+import { UnconnectedJoinSweeper } from './presence/unconnected.js';
 import { KubeAudioRooms } from './rooms/audio-rooms.js';
 import { RoomStore } from './stage/store.js';
 
@@ -80,6 +81,12 @@ const sweeper = new LostPodSweeper(redis, new NodeRegistry(redis), logger, {
   lostAfterMs: config.presencePodLostMs,
 });
 sweeper.start();
+// Joins that never connected (no pod recorded them): reported once their token can no longer be used.
+const unconnected = new UnconnectedJoinSweeper(redis, logger, {
+  maxConnectMs: config.joinToken.ttlSeconds * 1000 + 30_000,
+  owner: `${hostname()}-${process.pid}`,
+});
+unconnected.start();
 
 const server = app.listen(config.port, () =>
   logger.info({ port: config.port }, 'control API listening'),
@@ -88,6 +95,7 @@ process.once('SIGTERM', () => {
   server.close(() => {
     void (async () => {
       await sweeper.stop();
+      await unconnected.stop();
       await presence.stop();
       presenceReader.disconnect();
       await stopCassandra?.();

@@ -10,6 +10,7 @@ import { presenceKeys } from '../../common/src/contract/keys.js';
 import { NodeRegistry } from '../../common/src/contract/node-registry.js';
 import { recordSessionStarted, reportSessionEnded } from '../../common/src/contract/presence.js';
 import { LostPodSweeper } from '../../control-api/src/presence/sweeper.js';
+import { UnconnectedJoinSweeper } from '../../control-api/src/presence/unconnected.js';
 import { heartbeat } from '../../control-api/test/harness.js';
 import type { Principal } from '../../control-api/src/auth/principal.js';
 import { PRESENCE_GROUP, PresenceConsumer } from '../../control-api/src/presence/consumer.js';
@@ -200,5 +201,61 @@ describe('presence: ended media sessions → participants leave after the grace'
     expect(await redis.sismember(presenceKeys.nodes, 'pod-x')).toBe(0);
     expect(await sweeper.pass(t0 + 20_000)).toEqual([]);
     await registry.leave('pod-x');
+  });
+
+  test('a join no pod ever recorded is reported ended once it can no longer connect, then leaves', async () => {
+    const room = 'default/unconnected';
+    await store.change(
+      room,
+      'create',
+      host,
+      'host',
+      JSON.stringify({ title: 'U', speakerLimit: 3 }),
+    );
+    const now = Date.now();
+    const joinAs = (id: string, record: Record<string, string>) =>
+      store.change(room, 'join', user(id), id, JSON.stringify({ name: id, ...record }));
+    const old = String(now - 200_000);
+    await joinAs('ghost', { join: 'j-ghost', node: 'pod-a', joinedAt: old }); // never connected
+    await joinAs('live', { join: 'j-live', node: 'pod-a', joinedAt: old }); // connected
+    await recordSessionStarted(redis, { room, user: 'live', join: 'j-live', node: 'pod-a' });
+    await joinAs('fresh', { join: 'j-fresh', node: 'pod-a', joinedAt: String(now) }); // may still
+    await joinAs('legacy', { join: 'j-legacy', node: 'pod-a' }); // joined before joinedAt existed
+    const sweeper = new UnconnectedJoinSweeper(redis, log, {
+      maxConnectMs: 150_000,
+      owner: 'test',
+    });
+    expect(await sweeper.pass(now)).toBe(1);
+    const [[, fields]] = (await redis.xrevrange(presenceKeys.ended, '+', '-', 'COUNT', 1)) as [
+      [string, string[]],
+    ];
+    expect(fields).toEqual([
+      'room',
+      room,
+      'user',
+      'ghost',
+      'join',
+      'j-ghost',
+      'node',
+      'pod-a',
+      'reason',
+      'never connected',
+    ]);
+    // The presence consumer applies it like any ended session: after the grace, ghost is gone.
+    consumer('replica-u').start();
+    const inRoom = async () => (await redis.hkeys(controlRoomKeys(room).participants)).sort();
+    await waitFor(async () => !(await inRoom()).includes('ghost'), {
+      what: 'the never-connected participant to leave',
+      timeoutMs: 10_000,
+    });
+    expect(await inRoom()).toEqual(['fresh', 'legacy', 'live']);
+    // The lease lets one replica sweep per interval: with another's lease held, no sweep.
+    await joinAs('ghost2', { join: 'j-ghost2', node: 'pod-a', joinedAt: old });
+    expect(await redis.set(presenceKeys.unconnectedSweepLease, 'b', 'PX', 60_000, 'NX')).toBe('OK');
+    expect(await sweeper.tick(now)).toBeUndefined();
+    await redis.del(presenceKeys.unconnectedSweepLease);
+    expect(await sweeper.tick(now)).toBe(1);
+    expect(await redis.get(presenceKeys.unconnectedSweepLease)).toBe('test');
+    await redis.del(presenceKeys.unconnectedSweepLease);
   });
 });

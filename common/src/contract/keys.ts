@@ -55,6 +55,8 @@ export const presenceKeys = {
   sessions: (node: string) => `${PREFIX}:{presence}:sessions:${node}`,
   /** SET of node ids that have a sessions hash (the sweep's list). */
   nodes: `${PREFIX}:{presence}:nodes`,
+  /** STRING lease: which control API replica runs the never-connected sweep now. */
+  unconnectedSweepLease: `${PREFIX}:{presence}:unconnected-sweep`,
 } as const;
 
 /** SET of room ids that have a route: lets the operator find stale routes after a restart. */

@@ -39,7 +39,8 @@ export function joinRoutes(deps: Deps): Route[] {
         const { placement, joined } = await placeAndClaim(deps, room, principal, {
           region: body.region,
           rtts: body.rtts,
-          participant: { name: name ?? '', join },
+          // joinedAt: a join no pod ever recorded is reported ended once it can no longer connect.
+          participant: { name: name ?? '', join, joinedAt: String(Date.now()) },
         });
         const { ttlSeconds, issuer } = deps.config.joinToken;
         const now = Math.floor(Date.now() / 1000);

@@ -8,7 +8,11 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { presenceKeys } from '../../common/src/contract/keys.js';
 import { NodeRegistry } from '../../common/src/contract/node-registry.js';
-import { recordSessionStarted, reportSessionEnded } from '../../common/src/contract/presence.js';
+import {
+  decodeSessionEnded,
+  recordSessionStarted,
+  reportSessionEnded,
+} from '../../common/src/contract/presence.js';
 import { LostPodSweeper } from '../../control-api/src/presence/sweeper.js';
 import { UnconnectedJoinSweeper } from '../../control-api/src/presence/unconnected.js';
 import { heartbeat } from '../../control-api/test/harness.js';
@@ -56,6 +60,13 @@ describe('presence: ended media sessions → participants leave after the grace'
       node: 'pod-a',
       reason: 'socket closed',
     });
+  /** The newest entry of the ended-sessions stream, decoded. */
+  const lastEnded = async () => {
+    const [[, fields]] = (await redis.xrevrange(presenceKeys.ended, '+', '-', 'COUNT', 1)) as [
+      [string, string[]],
+    ];
+    return decodeSessionEnded(fields);
+  };
   const pending = async (): Promise<number> =>
     ((await redis.xpending(presenceKeys.ended, PRESENCE_GROUP)) as [number])[0];
 
@@ -181,21 +192,13 @@ describe('presence: ended media sessions → participants leave after the grace'
     expect(await sweeper.pass(t0 + 12_000)).toEqual([]);
     const before = await redis.xlen(presenceKeys.ended);
     expect(await sweeper.pass(t0 + 13_000)).toEqual(['pod-x']);
-    const [[, fields]] = (await redis.xrevrange(presenceKeys.ended, '+', '-', 'COUNT', 1)) as [
-      [string, string[]],
-    ];
-    expect(fields).toEqual([
-      'room',
-      ROOM,
-      'user',
-      'zed',
-      'join',
-      'j-zed',
-      'node',
-      'pod-x',
-      'reason',
-      'media pod lost',
-    ]);
+    expect(await lastEnded()).toEqual({
+      room: ROOM,
+      user: 'zed',
+      join: 'j-zed',
+      node: 'pod-x',
+      reason: 'media pod lost',
+    });
     expect(await redis.xlen(presenceKeys.ended)).toBe(before + 1);
     expect(await redis.exists(presenceKeys.sessions('pod-x'))).toBe(0);
     expect(await redis.sismember(presenceKeys.nodes, 'pod-x')).toBe(0);
@@ -226,21 +229,13 @@ describe('presence: ended media sessions → participants leave after the grace'
       owner: 'test',
     });
     expect(await sweeper.pass(now)).toBe(1);
-    const [[, fields]] = (await redis.xrevrange(presenceKeys.ended, '+', '-', 'COUNT', 1)) as [
-      [string, string[]],
-    ];
-    expect(fields).toEqual([
-      'room',
+    expect(await lastEnded()).toEqual({
       room,
-      'user',
-      'ghost',
-      'join',
-      'j-ghost',
-      'node',
-      'pod-a',
-      'reason',
-      'never connected',
-    ]);
+      user: 'ghost',
+      join: 'j-ghost',
+      node: 'pod-a',
+      reason: 'never connected',
+    });
     // The presence consumer applies it like any ended session: after the grace, ghost is gone.
     consumer('replica-u').start();
     const inRoom = async () => (await redis.hkeys(controlRoomKeys(room).participants)).sort();

@@ -63,14 +63,7 @@ function algorithmOf(key: KeyObject, what: string): AsymmetricAlg {
  * Helm write them); the algorithm follows from the key. Throws an Error naming `what` otherwise.
  */
 export function signingKeyFromPem(pem: string, what: string): SigningKey {
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch (error) {
-    throw new Error(`${what}: not a PEM private key (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
+  const key = parsePem(createPrivateKey, pem, what, 'private');
   return { alg: algorithmOf(key, what), privateKey: key };
 }
 
@@ -80,15 +73,23 @@ export function verificationKeyFromPem(pem: string, what: string): VerificationK
   // private key by mistake must not quietly hold what can mint tokens.
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem))
     throw new Error(`${what}: this is a private key; media pods get the public key only`);
-  let key: KeyObject;
+  const key = parsePem(createPublicKey, pem, what, 'public');
+  return { alg: algorithmOf(key, what), publicKey: key };
+}
+
+function parsePem(
+  parse: (pem: string) => KeyObject,
+  pem: string,
+  what: string,
+  kind: 'private' | 'public',
+): KeyObject {
   try {
-    key = createPublicKey(pem);
+    return parse(pem);
   } catch (error) {
-    throw new Error(`${what}: not a PEM public key (${(error as Error).message})`, {
+    throw new Error(`${what}: not a PEM ${kind} key (${(error as Error).message})`, {
       cause: error,
     });
   }
-  return { alg: algorithmOf(key, what), publicKey: key };
 }
 
 export interface JoinTokenOptions {

@@ -6,6 +6,17 @@ import { selectPlacement, type Placement, type SelectInput, type Selection } fro
 
 const room = 'ns/r';
 const nodes = [heartbeat('media-eu-0', 'eu-west'), heartbeat('media-us-0', 'us-east')];
+/** A second eu-west edge, 3 listeners, on media-eu-0's worker 0. */
+const e3 = {
+  id: 'e3',
+  role: 'edge',
+  region: 'eu-west',
+  node: 'media-eu-0',
+  worker: 0,
+  listeners: 3,
+  state: 'Ready',
+  from: 'o0',
+} as const;
 
 /** A speaker's placement, or where the join script seats a listener when no seat was taken yet. */
 const pick = (selection: Selection): Placement => {
@@ -50,19 +61,7 @@ describe('join placement', () => {
 
   test('the least-filled edge wins, with fresher counts from the heartbeat', () => {
     const route = placedRoute(room, {
-      shards: [
-        ...placedRoute(room).shards,
-        {
-          id: 'e3',
-          role: 'edge',
-          region: 'eu-west',
-          node: 'media-eu-0',
-          worker: 0,
-          listeners: 3,
-          state: 'Ready',
-          from: 'o0',
-        },
-      ],
+      shards: [...placedRoute(room).shards, e3],
     });
     expect(select({ route, nodes, produces: false, region: 'eu-west' }).shard.id).toBe('e3');
     const reported = [
@@ -110,16 +109,7 @@ describe('join placement', () => {
       listenersPerShard: 10,
       shards: [
         ...placedRoute(room).shards, // e1 (eu-west) holds 10: full; e2 (us-east) holds 5
-        {
-          id: 'e3',
-          role: 'edge',
-          region: 'eu-west',
-          node: 'media-eu-0',
-          worker: 0,
-          listeners: 3,
-          state: 'Ready',
-          from: 'o0',
-        },
+        e3,
       ],
     });
     const selection = selectPlacement({

@@ -6,6 +6,7 @@
 // consumer removes the participants after its grace unless they rejoined elsewhere.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { PeriodicTask } from '../../../common/src/periodic.js';
 import type { NodeRegistry } from '../../../common/src/contract/node-registry.js';
 import {
   nodesWithSessions,
@@ -22,9 +23,7 @@ export interface LostPodSweepOptions {
 export class LostPodSweeper {
   readonly #missingSince = new Map<string, number>();
   readonly #lostAfterMs: number;
-  readonly #intervalMs: number;
-  #timer: NodeJS.Timeout | undefined;
-  #pass: Promise<void> | undefined;
+  readonly #task: PeriodicTask;
   /** Sessions reported ended on behalf of lost pods. */
   swept = 0;
 
@@ -35,25 +34,20 @@ export class LostPodSweeper {
     options: LostPodSweepOptions = {},
   ) {
     this.#lostAfterMs = options.lostAfterMs ?? 30_000;
-    this.#intervalMs = options.intervalMs ?? 5_000;
+    this.#task = new PeriodicTask(
+      'lost-pod sweep',
+      options.intervalMs ?? 5_000,
+      () => this.pass(),
+      logger,
+    );
   }
 
   start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      if (this.#pass) return;
-      this.#pass = this.pass()
-        .then(() => undefined)
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'lost-pod sweep failed'))
-        .finally(() => (this.#pass = undefined));
-    }, this.#intervalMs);
-    this.#timer.unref();
+    this.#task.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#pass;
+  stop(): Promise<void> {
+    return this.#task.stop();
   }
 
   /** One look; returns the nodes whose sessions it reported ended. */

@@ -8,6 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { presenceKeys } from '../../../common/src/contract/keys.js';
+import { PeriodicTask } from '../../../common/src/periodic.js';
 import { reportSessionEnded } from '../../../common/src/contract/presence.js';
 import { controlRoomKeys, streamsKey } from '../redis/keys.js';
 
@@ -27,8 +28,7 @@ interface ParticipantRecord {
 }
 
 export class UnconnectedJoinSweeper {
-  #timer: NodeJS.Timeout | undefined;
-  #pass: Promise<void> | undefined;
+  readonly #task: PeriodicTask;
   /** Joins reported ended because they never connected. */
   reported = 0;
   readonly #interval: number;
@@ -39,24 +39,20 @@ export class UnconnectedJoinSweeper {
     private readonly options: UnconnectedSweepOptions,
   ) {
     this.#interval = options.intervalMs ?? 30_000;
+    this.#task = new PeriodicTask(
+      'never-connected sweep',
+      this.#interval,
+      () => this.tick(),
+      logger,
+    );
   }
 
   start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      if (this.#pass) return;
-      this.#pass = this.tick()
-        .then(() => undefined)
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'never-connected sweep failed'))
-        .finally(() => (this.#pass = undefined));
-    }, this.#interval);
-    this.#timer.unref();
+    this.#task.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#pass;
+  stop(): Promise<void> {
+    return this.#task.stop();
   }
 
   /** A sweep if this replica gets the lease for the next interval; undefined when another has it. */
